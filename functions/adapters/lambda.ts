@@ -1,0 +1,83 @@
+/**
+ * The AWS Lambda adapter for API Gateway: an HTTP API event (payload 2.0) or a REST API proxy event (payload 1.0)
+ * becomes a web-standard Request, the gateway core answers it, and the Response becomes the matching result.
+ * The event kind is detected once per invocation; nothing else of Lambda reaches the core.
+ */
+import middy from "@middy/core";
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResult,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from "aws-lambda";
+import type { Gateway } from "../core/gateway.js";
+
+export type ApiGatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
+export type ApiGatewayResult = APIGatewayProxyStructuredResultV2 | APIGatewayProxyResult;
+
+function isHttpApiEvent(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
+  return (event as APIGatewayProxyEventV2).version === "2.0";
+}
+
+function decodeBody(body: string | null | undefined, isBase64Encoded: boolean): string | Uint8Array<ArrayBuffer> | undefined {
+  if (body === null || body === undefined || body === "") return undefined;
+  return isBase64Encoded ? new Uint8Array(Buffer.from(body, "base64")) : body;
+}
+
+function requestFromHttpApi(event: APIGatewayProxyEventV2): Request {
+  const query = event.rawQueryString ? `?${event.rawQueryString}` : "";
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers.set(name, value);
+  if (event.cookies?.length) headers.set("cookie", event.cookies.join("; "));
+  const method = event.requestContext.http.method;
+  return new Request(`https://${event.requestContext.domainName}${event.rawPath}${query}`, {
+    method,
+    headers,
+    body: method === "GET" || method === "HEAD" ? undefined : decodeBody(event.body, event.isBase64Encoded),
+  });
+}
+
+function requestFromRestApi(event: APIGatewayProxyEvent): Request {
+  const query = new URLSearchParams();
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    for (const value of values ?? []) query.append(name, value);
+  }
+  const headers = new Headers();
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    for (const value of values ?? []) headers.append(name, value);
+  }
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined && !headers.has(name)) headers.set(name, value);
+  const search = query.size > 0 ? `?${query}` : "";
+  return new Request(`https://${event.requestContext.domainName ?? headers.get("host") ?? "localhost"}${event.path}${search}`, {
+    method: event.httpMethod,
+    headers,
+    body: event.httpMethod === "GET" || event.httpMethod === "HEAD" ? undefined : decodeBody(event.body, event.isBase64Encoded),
+  });
+}
+
+/** Only text media types are returned as text; anything else is base64-encoded as API Gateway requires. */
+function isTextual(contentType: string | null): boolean {
+  return contentType === null || /^(text\/|application\/(json|[\w.+-]*\+json|x-www-form-urlencoded))/i.test(contentType);
+}
+
+async function resultFromResponse(response: Response, httpApi: boolean): Promise<ApiGatewayResult> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const textual = isTextual(response.headers.get("content-type"));
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const body = textual ? new TextDecoder().decode(bytes) : Buffer.from(bytes).toString("base64");
+  const result = { statusCode: response.status, headers, body, isBase64Encoded: !textual };
+  return httpApi ? result : { ...result, multiValueHeaders: {} };
+}
+
+/** Builds the Lambda handler for API Gateway events around a gateway core. */
+export function createLambdaHandler(gateway: Gateway) {
+  return middy<ApiGatewayEvent, ApiGatewayResult, Error, Context>().handler(async (event) => {
+    const httpApi = isHttpApiEvent(event);
+    const request = httpApi ? requestFromHttpApi(event) : requestFromRestApi(event);
+    return resultFromResponse(await gateway.fetch(request), httpApi);
+  });
+}

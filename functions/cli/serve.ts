@@ -1,0 +1,53 @@
+/** `mcp-sso-gateway serve`: the gateway alone, on PORT (default 9000), configured like the Lambda function. */
+import { createJsonLogger } from "../adapters/logger.js";
+import { serveGateway, type LocalServer } from "../adapters/node-server.js";
+import { loadConfigFromEnv } from "../config/gateway-config.js";
+import { createGatewayFromConfig } from "../core/create-gateway-from-config.js";
+import { UsageError } from "./usage-error.js";
+
+const HELP = `Usage: mcp-sso-gateway serve
+
+Runs the gateway on http://HOST:PORT<MCP_PATH>. Settings come from environment variables:
+  MCP_BACKEND_URL       backend MCP server endpoint (required)
+  JWT_ISSUER            expected token issuer (required)
+  JWT_AUDIENCE          accepted audiences, comma-separated (required)
+  JWKS_URI              issuer's JWKS (https; http only on loopback)
+  POLICY_FILE | POLICY_SSM_PATH   where the authorization policy lives (one is required)
+  ROLES_CLAIM           claim holding the caller's roles (default roles)
+  POLICY_CACHE_SECONDS, BACKEND_TIMEOUT_MS, MCP_PATH, PUBLIC_URL, AUTHORIZATION_SERVERS, MAX_BODY_BYTES
+  PORT                  listening port (default 9000)
+  HOST                  listening address (default 127.0.0.1)`;
+
+/** Parses PORT; a bad value is refused with a message naming it. */
+export function portFromEnv(name: string, fallback: number, env = process.env): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65_535) throw new UsageError(`${name} must be a port number from 0 to 65535, not ${JSON.stringify(raw)}`);
+  return port;
+}
+
+/** Closes the servers on Ctrl+C or SIGTERM. */
+export function closeOnSignal(servers: LocalServer[]): void {
+  const stop = () => {
+    void Promise.all(servers.map((s) => s.close())).finally(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+export async function serve(args: string[]): Promise<void> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(HELP);
+    return;
+  }
+  if (args.length > 0) throw new UsageError(`serve takes no arguments (settings are environment variables)\n\n${HELP}`);
+  const config = loadConfigFromEnv();
+  const port = portFromEnv("PORT", 9000);
+  const logger = createJsonLogger();
+  const gateway = createGatewayFromConfig(config, logger);
+  await gateway.warmUp();
+  const server = await serveGateway(gateway, { port, hostname: process.env.HOST || "127.0.0.1" });
+  logger.info("gateway listening", { url: `${server.url}${config.mcpPath}`, backend: config.backendUrl.href });
+  closeOnSignal([server]);
+}

@@ -1,0 +1,170 @@
+/**
+ * The gateway's configuration: one typed object, validated once at start.
+ *
+ * Every field documents the environment variable it comes from, its unit and its default. The same variables
+ * configure the Lambda function and `mcp-sso-gateway serve`; `loadConfigFromEnv` names every bad variable at once.
+ */
+import { z } from "zod";
+import { ConfigError } from "../errors.js";
+import { isLoopbackUrl } from "./loopback.js";
+
+/** Where authorization policy documents are read from. */
+export type PolicySourceConfig =
+  /** `POLICY_FILE`: one YAML or JSON document on disk, re-read when the cache expires. */
+  | { kind: "file"; path: string }
+  /** `POLICY_SSM_PATH`: every SSM parameter under this path is a document; they are merged. */
+  | { kind: "ssm"; path: string };
+
+export interface GatewayConfig {
+  /** `MCP_BACKEND_URL` (required): the backend MCP server's Streamable HTTP endpoint, e.g. `http://localhost:8000/mcp`. */
+  backendUrl: URL;
+  /**
+   * `BACKEND_TIMEOUT_MS`: milliseconds to wait for the backend's response headers (and for a JSON body) before
+   * answering 504. Default 25000, below API Gateway's 30 s HTTP API limit. Streamed (SSE) bodies are not cut.
+   */
+  backendTimeoutMs: number;
+  /** `JWT_ISSUER` (required): the exact `iss` claim tokens must carry. */
+  issuer: string;
+  /** `JWT_AUDIENCE` (required): accepted `aud` values, comma-separated; a token passes when any one matches. */
+  audience: string[];
+  /**
+   * `JWKS_URI`: where the issuer publishes its signing keys. Must be https, except on loopback addresses (local demo
+   * and tests). Default: `<JWT_ISSUER>/.well-known/jwks.json` when the issuer is an https URL.
+   */
+  jwksUri: URL;
+  /**
+   * `ROLES_CLAIM`: the claim holding the caller's roles (a list, a single string or a space-separated string).
+   * A name containing dots is first looked up as is, then as a path into nested claims. Default `roles`.
+   */
+  rolesClaim: string;
+  /** `POLICY_FILE` or `POLICY_SSM_PATH` (exactly one is required). */
+  policySource: PolicySourceConfig;
+  /** `POLICY_CACHE_SECONDS`: how long a loaded policy is used before it is read again. Default 60; 0 reads every request. */
+  policyCacheSeconds: number;
+  /** `MCP_PATH`: the path the gateway serves MCP on. Default `/mcp`. */
+  mcpPath: string;
+  /**
+   * `PUBLIC_URL`: the gateway's public base URL (scheme and host, e.g. `https://mcp.example.com`), used in the RFC 9728
+   * metadata and the 401 challenge. Default: taken from each request's own URL.
+   */
+  publicUrl: URL | undefined;
+  /**
+   * `AUTHORIZATION_SERVERS`: comma-separated authorization server URLs published in the RFC 9728 metadata so MCP
+   * clients know where to get a token. Default: the issuer, when it is an https URL; otherwise none.
+   */
+  authorizationServers: string[];
+  /** `MAX_BODY_BYTES`: largest request body accepted, in bytes; larger ones get 413. Default 1048576 (1 MiB). */
+  maxBodyBytes: number;
+}
+
+const DEFAULTS = {
+  BACKEND_TIMEOUT_MS: 25_000,
+  ROLES_CLAIM: "roles",
+  POLICY_CACHE_SECONDS: 60,
+  MCP_PATH: "/mcp",
+  MAX_BODY_BYTES: 1_048_576,
+} as const;
+
+const httpUrl = z
+  .string({ error: "is required" })
+  .trim()
+  .min(1, { error: "is required" })
+  .refine((v) => URL.canParse(v), { error: "must be an absolute URL" })
+  .transform((v) => new URL(v))
+  .refine((u) => u.protocol === "http:" || u.protocol === "https:", { error: "must be an http or https URL" });
+
+const integer = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: `must be a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }))
+    .optional()
+    .transform((v) => v ?? fallback);
+
+const list = z
+  .string({ error: "is required" })
+  .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s.length > 0));
+
+const envSchema = z
+  .object({
+    MCP_BACKEND_URL: httpUrl,
+    BACKEND_TIMEOUT_MS: integer(1, 900_000, DEFAULTS.BACKEND_TIMEOUT_MS),
+    JWT_ISSUER: z.string({ error: "is required" }).trim().min(1, { error: "is required" }),
+    JWT_AUDIENCE: list.pipe(z.array(z.string()).min(1, { error: "is required (one or more audiences, comma-separated)" })),
+    JWKS_URI: httpUrl.optional(),
+    ROLES_CLAIM: z.string().trim().min(1, { error: "must not be empty" }).optional(),
+    POLICY_FILE: z.string().trim().min(1).optional(),
+    POLICY_SSM_PATH: z
+      .string()
+      .trim()
+      .regex(/^\/[A-Za-z0-9_.\-/]*$/, { error: "must be an SSM path starting with / (letters, digits, _ . - /)" })
+      .optional(),
+    POLICY_CACHE_SECONDS: integer(0, 86_400, DEFAULTS.POLICY_CACHE_SECONDS),
+    MCP_PATH: z.string().regex(/^\/[^?#\s]*$/, { error: "must be a path starting with /" }).optional(),
+    PUBLIC_URL: httpUrl.optional(),
+    AUTHORIZATION_SERVERS: list.optional(),
+    MAX_BODY_BYTES: integer(1024, 10 * 1_048_576, DEFAULTS.MAX_BODY_BYTES),
+  });
+
+/** Checks that involve several variables; run on the raw values so they are reported with the others. */
+function crossFieldProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (env.POLICY_FILE && env.POLICY_SSM_PATH) {
+    problems.push("POLICY_FILE and POLICY_SSM_PATH are both set; choose one policy source");
+  } else if (!env.POLICY_FILE && !env.POLICY_SSM_PATH) {
+    problems.push("POLICY_FILE or POLICY_SSM_PATH is required (where the authorization policy lives)");
+  }
+  const explicit = env.JWKS_URI && URL.canParse(env.JWKS_URI) ? new URL(env.JWKS_URI) : undefined;
+  const jwks = explicit ?? (env.JWKS_URI ? undefined : defaultJwksUri(env.JWT_ISSUER ?? ""));
+  if (!env.JWKS_URI && !jwks) {
+    problems.push("JWKS_URI is required when JWT_ISSUER is not an https URL");
+  } else if (jwks && jwks.protocol !== "https:" && !isLoopbackUrl(jwks)) {
+    problems.push(`JWKS_URI must use https (plain http is accepted on loopback addresses only): ${jwks.href}`);
+  }
+  return problems;
+}
+
+function defaultJwksUri(issuer: string): URL | undefined {
+  if (!URL.canParse(issuer)) return undefined;
+  const url = new URL(issuer);
+  if (url.protocol !== "https:") return undefined;
+  return new URL(`${issuer.replace(/\/+$/, "")}/.well-known/jwks.json`);
+}
+
+function httpsUrlOrUndefined(value: string): string | undefined {
+  return URL.canParse(value) && new URL(value).protocol === "https:" ? value : undefined;
+}
+
+/** Builds and validates the configuration from environment variables; throws ConfigError naming each bad variable. */
+export function loadConfigFromEnv(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  const relevant = Object.fromEntries(
+    Object.keys(envSchema.shape).map((key) => [key, env[key] === "" ? undefined : env[key]]),
+  );
+  const parsed = envSchema.safeParse(relevant);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`)),
+    ...crossFieldProblems(relevant),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
+  const policySource: PolicySourceConfig = e.POLICY_FILE
+    ? { kind: "file", path: e.POLICY_FILE }
+    : { kind: "ssm", path: e.POLICY_SSM_PATH as string };
+  const issuerServer = httpsUrlOrUndefined(e.JWT_ISSUER);
+  return {
+    backendUrl: e.MCP_BACKEND_URL,
+    backendTimeoutMs: e.BACKEND_TIMEOUT_MS,
+    issuer: e.JWT_ISSUER,
+    audience: e.JWT_AUDIENCE,
+    jwksUri: (e.JWKS_URI ?? defaultJwksUri(e.JWT_ISSUER)) as URL,
+    rolesClaim: e.ROLES_CLAIM ?? DEFAULTS.ROLES_CLAIM,
+    policySource,
+    policyCacheSeconds: e.POLICY_CACHE_SECONDS,
+    mcpPath: e.MCP_PATH ?? DEFAULTS.MCP_PATH,
+    publicUrl: e.PUBLIC_URL,
+    authorizationServers: e.AUTHORIZATION_SERVERS ?? (issuerServer ? [issuerServer] : []),
+    maxBodyBytes: e.MAX_BODY_BYTES,
+  };
+}

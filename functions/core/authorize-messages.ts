@@ -1,0 +1,63 @@
+/**
+ * Judges every message of a POST body before anything is forwarded. A body passes only when every message in it
+ * passes; otherwise nothing of it reaches the backend and the client gets JSON-RPC errors instead.
+ */
+import type { AccessLog } from "../http/access-log.js";
+import { isDisguisedGovernedMethod, referencedItem, unknownItemMessage } from "../mcp/guarded-methods.js";
+import { RpcCode, errorResponse, isRequest, type JsonRpcBody, type JsonRpcMessage } from "../mcp/jsonrpc.js";
+import type { CompiledPolicy } from "../policy/compile.js";
+import { decide } from "../policy/decide.js";
+import type { Identity } from "../policy/types.js";
+
+export type BodyVerdict =
+  | { allowed: true }
+  /** `responses`: what the client is answered with (one per message that expected an answer, or one with id null). */
+  | { allowed: false; responses: JsonRpcMessage[] };
+
+interface MessageRefusal {
+  code: number;
+  message: string;
+}
+
+function judge(message: JsonRpcMessage, policy: CompiledPolicy, identity: Identity, log: AccessLog): MessageRefusal | undefined {
+  if (message.method !== undefined && isDisguisedGovernedMethod(message.method)) {
+    log.entry.reason = `method ${JSON.stringify(message.method)} imitates a governed MCP method`;
+    return { code: RpcCode.MethodNotFound, message: `Method not found: ${message.method}` };
+  }
+  const reference = referencedItem(message);
+  if ("none" in reference) return undefined;
+  if ("malformed" in reference) {
+    log.entry.reason = reference.malformed;
+    return { code: RpcCode.InvalidParams, message: `Invalid params: ${reference.malformed}` };
+  }
+  const { item } = reference;
+  log.entry[item.kind] = item.name;
+  const decision = decide(policy, identity, item);
+  if (decision.rule) log.entry.rule = decision.rule;
+  if (decision.allowed) return undefined;
+  log.entry.reason = `${item.kind} ${JSON.stringify(item.name)} not allowed: ${decision.explanation}`;
+  return { code: RpcCode.InvalidParams, message: unknownItemMessage(item) };
+}
+
+export function authorizeBody(body: JsonRpcBody, policy: CompiledPolicy, identity: Identity, log: AccessLog): BodyVerdict {
+  const methods = body.messages.map((m) => m.method).filter((m): m is string => m !== undefined);
+  if (methods.length > 0) log.entry.mcpMethod = methods.join(",");
+  const refusals = body.messages.map((message) => judge(message, policy, identity, log));
+  if (refusals.every((refusal) => refusal === undefined)) {
+    log.entry.decision = "allowed";
+    return { allowed: true };
+  }
+  log.entry.decision = "denied";
+  const responses = body.messages.flatMap((message, index): JsonRpcMessage[] => {
+    const refusal = refusals[index];
+    if (!isRequest(message)) return [];
+    if (refusal) return [errorResponse(message.id, refusal.code, refusal.message)];
+    return [errorResponse(message.id, RpcCode.InvalidRequest, "Invalid Request: another message in this batch was refused, so none was processed")];
+  });
+  // A refused notification expects no answer, but a silent drop would hide the refusal: answer with id null.
+  if (responses.length === 0) {
+    const first = refusals.find((refusal) => refusal !== undefined) as MessageRefusal;
+    responses.push(errorResponse(null, first.code, first.message));
+  }
+  return { allowed: false, responses };
+}

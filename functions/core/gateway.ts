@@ -1,0 +1,121 @@
+/**
+ * The gateway core: a web-standard `fetch(Request) → Response`, shared by every adapter (Lambda, local server).
+ *
+ * Request path: route → bearer token → verified identity → policy in force → JSON-RPC body judged message by
+ * message → forwarded to the backend → list results filtered → one access-log line.
+ */
+import type { TokenVerifier } from "../auth/token-verifier.js";
+import { extractBearerToken } from "../auth/bearer.js";
+import type { GatewayConfig } from "../config/gateway-config.js";
+import { NotFoundError, PolicyUnavailableError, ProtocolError } from "../errors.js";
+import { AccessLog } from "../http/access-log.js";
+import { errorToResponse, jsonResponse, logReason } from "../http/error-response.js";
+import { isMetadataPath, metadataUrl, protectedResourceMetadata } from "../http/protected-resource.js";
+import type { GatewayLogger } from "../logging.js";
+import { RpcCode, parseJsonRpcBody, type JsonRpcId } from "../mcp/jsonrpc.js";
+import type { CompiledPolicy } from "../policy/compile.js";
+import { decide } from "../policy/decide.js";
+import type { Identity, PolicyItem } from "../policy/types.js";
+import { filteredResponse } from "../proxy/filtered-response.js";
+import { forwardToBackend } from "../proxy/upstream.js";
+import { authorizeBody } from "./authorize-messages.js";
+import { readBodyWithLimit } from "./read-body.js";
+
+export interface GatewayDependencies {
+  config: GatewayConfig;
+  verifier: TokenVerifier;
+  /** The policy in force; undefined when none could be loaded (every MCP request is then refused). */
+  policies: { current(): Promise<CompiledPolicy | undefined> };
+  logger: GatewayLogger;
+}
+
+/** What the hosting runtime can do; adapters set these, the core only obeys them. */
+export interface GatewayOptions {
+  /**
+   * Whether the runtime can hold a long-lived server-to-client stream (GET on the MCP endpoint). A buffered Lambda
+   * cannot: GET is then answered 405, which MCP clients take as "no standalone stream". Default true.
+   */
+  serverStreams?: boolean;
+}
+
+export interface Gateway {
+  fetch(request: Request): Promise<Response>;
+  /** Fetches signing keys and the policy ahead of the first request, in parallel (cold start). */
+  warmUp(): Promise<void>;
+}
+
+function isJsonContentType(request: Request): boolean {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  return type === "application/json";
+}
+
+export function createGateway(deps: GatewayDependencies, options: GatewayOptions = {}): Gateway {
+  const { config, verifier, policies, logger } = deps;
+  const servedMethods = options.serverStreams === false ? ["POST", "DELETE"] : ["GET", "POST", "DELETE"];
+
+  async function handleMcp(request: Request, log: AccessLog, setRpcId: (id: JsonRpcId) => void): Promise<Response> {
+    if (!servedMethods.includes(request.method)) {
+      throw new ProtocolError(405, RpcCode.InvalidRequest, "Method not allowed", `HTTP method ${request.method} is not served on ${config.mcpPath}`);
+    }
+    const identity: Identity = await verifier.verify(extractBearerToken(request));
+    log.entry.subject = identity.subject;
+    const policy = await policies.current();
+    if (!policy) throw new PolicyUnavailableError("no authorization policy is loaded (fail closed)");
+
+    let body: string | undefined;
+    if (request.method === "POST") {
+      if (!isJsonContentType(request)) {
+        throw new ProtocolError(415, RpcCode.InvalidRequest, "Unsupported Media Type: the body must be application/json", `content-type ${request.headers.get("content-type") ?? "(none)"} is not application/json`);
+      }
+      body = await readBodyWithLimit(request, config.maxBodyBytes);
+      const parsed = parseJsonRpcBody(body);
+      const first = parsed.messages[0];
+      if (!parsed.batch && first && "id" in first && first.id !== undefined) setRpcId(first.id);
+      const verdict = authorizeBody(parsed, policy, identity, log);
+      if (!verdict.allowed) {
+        const refusal = parsed.batch ? verdict.responses : verdict.responses[0];
+        const status = verdict.responses.every((r) => r.id === null) ? 400 : 200;
+        log.write(status);
+        return jsonResponse(refusal, status);
+      }
+    } else {
+      log.entry.decision = "allowed";
+    }
+
+    const allows = (item: PolicyItem) => decide(policy, identity, item).allowed;
+    const upstream = await forwardToBackend(request, body, config);
+    return filteredResponse(upstream, allows, log);
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    const log = new AccessLog(logger, request);
+    const path = log.entry.path;
+    let rpcId: JsonRpcId | undefined;
+    try {
+      if (path === config.mcpPath) {
+        return await handleMcp(request, log, (id) => {
+          rpcId = id;
+        });
+      }
+      if (isMetadataPath(config, path) && (request.method === "GET" || request.method === "HEAD")) {
+        log.write(200);
+        return jsonResponse(protectedResourceMetadata(config, request), 200, { "cache-control": "max-age=300" });
+      }
+      throw new NotFoundError(path);
+    } catch (error) {
+      const response = errorToResponse(error, { rpcId, resourceMetadataUrl: metadataUrl(config, request) });
+      if (response.status === 405) response.headers.set("allow", servedMethods.join(", "));
+      log.entry.reason = logReason(error);
+      if (response.status === 401 || response.status === 503) log.entry.decision = "denied";
+      log.write(response.status);
+      return response;
+    }
+  }
+
+  return {
+    fetch: handle,
+    async warmUp() {
+      await Promise.all([verifier.warmUp(), policies.current()]);
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * A stand-in for the corporate identity provider: an RS256 key pair, its public half served as a JWKS over HTTP,
+ * and tokens signed with the private half. It replaces the `step` CLI of the original walkthrough.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload } from "jose";
+import { serveFetch, type LocalServer } from "../adapters/node-server.js";
+
+export const JWKS_PATH = "/.well-known/jwks.json";
+
+/** A private signing key as a JWK, with its `kid` and `alg`. */
+export type SigningJwk = JWK & { kid: string; alg: string };
+
+export async function generateSigningKey(alg = "RS256"): Promise<SigningJwk> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
+  return { ...(await exportJWK(privateKey)), kid: randomUUID(), alg, use: "sig" };
+}
+
+/** The public half of a signing key, as published in a JWKS. */
+export function publicJwk(key: SigningJwk): JWK {
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart } = key;
+  return publicPart;
+}
+
+/** Reads a key saved by `saveSigningKey`, or creates and saves a new one. */
+export async function loadOrCreateSigningKey(path: string): Promise<SigningJwk> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as SigningJwk;
+  } catch {
+    const key = await generateSigningKey();
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
+    return key;
+  }
+}
+
+export interface TokenRequest {
+  issuer: string;
+  audience: string | string[];
+  subject?: string;
+  /** Further claims, e.g. `{ roles: ["admin"] }`. */
+  claims?: JWTPayload;
+  /** Lifetime in seconds, or a jose time span such as `"10y"` or `"1h"`. Default one hour. */
+  expiresIn?: number | string;
+}
+
+export async function mintToken(key: SigningJwk, request: TokenRequest): Promise<string> {
+  const jwt = new SignJWT({ ...request.claims })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
+    .setIssuer(request.issuer)
+    .setAudience(request.audience)
+    .setIssuedAt()
+    .setJti(randomUUID());
+  if (request.subject !== undefined) jwt.setSubject(request.subject);
+  const expiresIn = request.expiresIn ?? 3600;
+  jwt.setExpirationTime(typeof expiresIn === "number" ? Math.floor(Date.now() / 1000) + expiresIn : expiresIn);
+  return jwt.sign(await importJWK(key, key.alg));
+}
+
+/** Serves `{ keys }` at /.well-known/jwks.json; `keys` is read on every request, so keys can be added while it runs. */
+export function serveJwks(keys: () => JWK[], port = 0): Promise<LocalServer> {
+  return serveFetch(
+    async (request) =>
+      new URL(request.url).pathname === JWKS_PATH
+        ? Response.json({ keys: keys() }, { headers: { "cache-control": "max-age=300" } })
+        : new Response("Not found", { status: 404 }),
+    { port },
+  );
+}

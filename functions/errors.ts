@@ -1,0 +1,111 @@
+/**
+ * Every failure the gateway can answer with, in one hierarchy.
+ *
+ * Each leaf names its HTTP status and JSON-RPC error code here, so the mapping from failure to response is
+ * decided in exactly one place (see http/error-response.ts). `reason` is the precise cause for the access log;
+ * `message` is what the client is told, and never carries internals or stack traces.
+ */
+
+/** Base class of every error the gateway turns into a response. */
+export abstract class GatewayError extends Error {
+  /** HTTP status sent to the client. */
+  abstract readonly status: number;
+  /** JSON-RPC error code placed in the response body. */
+  abstract readonly rpcCode: number;
+  /** Short machine-readable cause, logged as `reason` (never sent to the client). */
+  readonly reason: string;
+
+  constructor(message: string, reason: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.reason = reason;
+  }
+}
+
+/** The caller did not prove who they are: 401 with a `WWW-Authenticate` challenge. */
+export class AuthenticationError extends GatewayError {
+  readonly status = 401;
+  readonly rpcCode = -32001;
+  /** True when a token was presented (the challenge then says `error="invalid_token"`). */
+  readonly tokenPresented: boolean;
+
+  constructor(reason: string, tokenPresented: boolean, options?: { cause?: unknown }) {
+    super(tokenPresented ? "Unauthorized: the bearer token is not valid" : "Unauthorized: a bearer token is required", reason, options);
+    this.tokenPresented = tokenPresented;
+  }
+}
+
+/** The identity provider's keys could not be fetched, so no token can be checked: fail closed with 503. */
+export class KeysUnavailableError extends GatewayError {
+  readonly status = 503;
+  readonly rpcCode = -32002;
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super("Service unavailable: the identity provider's signing keys could not be fetched", reason, options);
+  }
+}
+
+/** No authorization policy is loaded: every MCP request is refused (fail closed). */
+export class PolicyUnavailableError extends GatewayError {
+  readonly status = 503;
+  readonly rpcCode = -32002;
+  constructor(reason: string) {
+    super("Service unavailable: no authorization policy is loaded", reason);
+  }
+}
+
+/** The HTTP request or its JSON-RPC body is not something the gateway can authorize. */
+export class ProtocolError extends GatewayError {
+  readonly status: number;
+  readonly rpcCode: number;
+  constructor(status: number, rpcCode: number, message: string, reason: string) {
+    super(message, reason);
+    this.status = status;
+    this.rpcCode = rpcCode;
+  }
+}
+
+/** The backend MCP server could not be reached, failed, or answered something unusable: 502. */
+export class UpstreamError extends GatewayError {
+  readonly status = 502;
+  readonly rpcCode = -32003;
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super("Bad gateway: the MCP server could not be reached", reason, options);
+  }
+}
+
+/** The backend MCP server did not answer within the configured time: 504. */
+export class UpstreamTimeoutError extends GatewayError {
+  readonly status = 504;
+  readonly rpcCode = -32004;
+  constructor(timeoutMs: number) {
+    super("Gateway timeout: the MCP server did not answer in time", `backend did not answer within ${timeoutMs} ms`);
+  }
+}
+
+/** The route does not exist on this gateway. */
+export class NotFoundError extends GatewayError {
+  readonly status = 404;
+  readonly rpcCode = -32601;
+  constructor(path: string) {
+    super("Not found", `no route for ${path}`);
+  }
+}
+
+/** A configuration value is missing or invalid; raised at start (cold start, `serve`, synth), never per request. */
+export class ConfigError extends Error {
+  /** One line per problem, each naming the setting. */
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid gateway configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** A policy document could not be parsed, validated or compiled. */
+export class PolicyError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PolicyError";
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The access log: exactly one line per request, written when the response is complete (for a streamed response,
+ * when the stream ends), with what an operator needs to answer "who did what, and why was it refused?".
+ */
+import type { GatewayLogger } from "../logging.js";
+
+export interface AccessLogEntry {
+  /** When the request arrived (ISO 8601). */
+  time: string;
+  /** HTTP method and path of the request. */
+  httpMethod: string;
+  path: string;
+  /** HTTP status sent back. */
+  status?: number;
+  /** The JSON-RPC method(s) of a POST body; several are comma-separated (a batch). */
+  mcpMethod?: string;
+  /** The tool, prompt or resource a message used. */
+  tool?: string;
+  prompt?: string;
+  resource?: string;
+  /** The caller's `sub` claim, once the token is verified. */
+  subject?: string;
+  /** `allowed`, `denied`, or `filtered` when list results lost items. */
+  decision?: "allowed" | "denied" | "filtered";
+  /** How many items list results lost to the policy. */
+  listItemsRemoved?: number;
+  /** The policy rule that decided a denial or allowance, when one did. */
+  rule?: string;
+  /** Why a request failed or was refused, precisely. */
+  reason?: string;
+  /** The backend's session id, when one is in play. */
+  sessionId?: string;
+  /** Milliseconds from arrival to the end of the response. */
+  durationMs?: number;
+}
+
+export class AccessLog {
+  readonly entry: AccessLogEntry;
+  private readonly startedAt = performance.now();
+  private written = false;
+
+  constructor(
+    private readonly logger: GatewayLogger,
+    request: Request,
+  ) {
+    this.entry = { time: new Date().toISOString(), httpMethod: request.method, path: new URL(request.url).pathname };
+  }
+
+  /** Records how many list items were removed, turning an allowed request into a filtered one. */
+  countRemoved(removed: number): void {
+    if (removed === 0) return;
+    this.entry.listItemsRemoved = (this.entry.listItemsRemoved ?? 0) + removed;
+    if (this.entry.decision !== "denied") this.entry.decision = "filtered";
+  }
+
+  /** Writes the line once; later calls do nothing. */
+  write(status: number): void {
+    if (this.written) return;
+    this.written = true;
+    this.entry.status = status;
+    this.entry.durationMs = Math.round((performance.now() - this.startedAt) * 100) / 100;
+    const level = status >= 500 ? "error" : status >= 400 || this.entry.decision === "denied" ? "warn" : "info";
+    const message = !this.entry.reason ? "request" : status >= 500 ? `request failed: ${this.entry.reason}` : `request refused: ${this.entry.reason}`;
+    this.logger[level](message, { ...this.entry });
+  }
+}

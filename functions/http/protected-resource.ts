@@ -1,0 +1,39 @@
+/**
+ * OAuth 2.0 Protected Resource Metadata (RFC 9728) for the MCP endpoint, and the URLs that point at it.
+ * MCP clients read it after a 401 to learn which authorization server issues tokens for this gateway.
+ */
+import type { GatewayConfig } from "../config/gateway-config.js";
+
+export const METADATA_PATH = "/.well-known/oauth-protected-resource";
+
+/** The base URL clients reach the gateway at: `PUBLIC_URL`, or else the request's own origin. */
+function publicBase(config: Pick<GatewayConfig, "publicUrl">, request: Request): string {
+  return (config.publicUrl?.href ?? new URL(request.url).origin).replace(/\/+$/, "");
+}
+
+/** The MCP endpoint's public URL: the `resource` of the metadata. */
+export function resourceUrl(config: Pick<GatewayConfig, "publicUrl" | "mcpPath">, request: Request): string {
+  return `${publicBase(config, request)}${config.mcpPath}`;
+}
+
+/** Where the metadata is served: the well-known prefix inserted before the resource's path (RFC 9728 §3.1). */
+export function metadataUrl(config: Pick<GatewayConfig, "publicUrl" | "mcpPath">, request: Request): string {
+  const resource = new URL(resourceUrl(config, request));
+  return `${resource.origin}${METADATA_PATH}${resource.pathname}`;
+}
+
+/** The paths this gateway answers with the metadata document. */
+export function isMetadataPath(config: Pick<GatewayConfig, "mcpPath">, path: string): boolean {
+  return path === METADATA_PATH || path === `${METADATA_PATH}${config.mcpPath}`;
+}
+
+export function protectedResourceMetadata(
+  config: Pick<GatewayConfig, "publicUrl" | "mcpPath" | "authorizationServers">,
+  request: Request,
+): Record<string, unknown> {
+  return {
+    resource: resourceUrl(config, request),
+    ...(config.authorizationServers.length > 0 ? { authorization_servers: config.authorizationServers } : {}),
+    bearer_methods_supported: ["header"],
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Which MCP methods touch which item, and how a refusal reads.
+ *
+ * A client message that uses a tool, prompt or resource names it here; every such message is judged by the policy.
+ * List methods are not judged: their results are filtered instead (see list-filter.ts). Everything else passes.
+ */
+import type { ItemKind, PolicyItem } from "../policy/types.js";
+import type { JsonRpcMessage } from "./jsonrpc.js";
+
+/** What a client message asks to use: an item to judge, nothing to judge, or a malformed reference (refused). */
+export type ItemReference = { item: PolicyItem } | { none: true } | { malformed: string };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function stringParam(params: unknown, key: string, kind: ItemKind, method: string): ItemReference {
+  const value = isObject(params) ? params[key] : undefined;
+  return typeof value === "string" ? { item: { kind, name: value } } : { malformed: `${method} needs params.${key} as a string` };
+}
+
+const REFERENCES: ReadonlyMap<string, (params: unknown, method: string) => ItemReference> = new Map(Object.entries({
+  "tools/call": (params, method) => stringParam(params, "name", "tool", method),
+  "prompts/get": (params, method) => stringParam(params, "name", "prompt", method),
+  "resources/read": (params, method) => stringParam(params, "uri", "resource", method),
+  "resources/subscribe": (params, method) => stringParam(params, "uri", "resource", method),
+  "resources/unsubscribe": (params, method) => stringParam(params, "uri", "resource", method),
+  "completion/complete": (params, method) => {
+    const ref = isObject(params) ? params.ref : undefined;
+    if (isObject(ref) && ref.type === "ref/prompt") return stringParam(ref, "name", "prompt", method);
+    if (isObject(ref) && ref.type === "ref/resource") return stringParam(ref, "uri", "resource", method);
+    return { malformed: `${method} needs params.ref of type ref/prompt or ref/resource` };
+  },
+}));
+
+/** Method names the gateway judges or filters; near-misses of these are refused rather than passed on. */
+const GOVERNED_METHODS = new Set([...REFERENCES.keys(), "tools/list", "prompts/list", "resources/list", "resources/templates/list"]);
+const GOVERNED_FOLDED = new Map([...GOVERNED_METHODS].map((method) => [foldMethodName(method), method]));
+
+function foldMethodName(method: string): string {
+  return method.normalize("NFKC").toLowerCase().replace(/\s+/g, "");
+}
+
+/**
+ * A method that is not a governed one but folds to one (case, Unicode compatibility forms, whitespace) is refused:
+ * a lenient backend might treat it as the real method, and it would then have escaped the policy.
+ */
+export function isDisguisedGovernedMethod(method: string): boolean {
+  if (GOVERNED_METHODS.has(method)) return false;
+  return GOVERNED_FOLDED.has(foldMethodName(method));
+}
+
+/** The item a client message uses, if any. */
+export function referencedItem(message: JsonRpcMessage): ItemReference {
+  const method = message.method;
+  if (method === undefined) return { none: true };
+  const reference = REFERENCES.get(method);
+  return reference ? reference(message.params, method) : { none: true };
+}
+
+/** The refusal text agentgateway uses too: it reads as if the item did not exist, so existence is not revealed. */
+export function unknownItemMessage(item: PolicyItem): string {
+  return `Unknown ${item.kind}: ${item.name}`;
+}

@@ -1,0 +1,50 @@
+/**
+ * Removes what the caller may not use from list results.
+ *
+ * Results are recognised by their shape, not by remembering which request they answer: any JSON-RPC response whose
+ * result holds `tools`, `prompts`, `resources` or `resourceTemplates` as an array is filtered. So a list is filtered
+ * wherever it travels (JSON body, SSE event, batch, a stream resumed with GET), and a backend that answers under an
+ * unexpected id cannot slip one through. Items whose identifying field is not a string are removed (fail closed).
+ * Everything else in the result, `nextCursor` included, is left as it was.
+ */
+import type { ItemKind, PolicyItem } from "../policy/types.js";
+
+/** Result key, item kind, and the item field the policy matches on. */
+const LIST_SHAPES: ReadonlyArray<readonly [string, ItemKind, string]> = [
+  ["tools", "tool", "name"],
+  ["prompts", "prompt", "name"],
+  ["resources", "resource", "uri"],
+  ["resourceTemplates", "resource", "uriTemplate"],
+];
+
+export type ItemPredicate = (item: PolicyItem) => boolean;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Filters one parsed message (or batch). Returns the same object untouched when nothing was removed. */
+export function filterListResults(message: unknown, allows: ItemPredicate): { message: unknown; removed: number } {
+  if (Array.isArray(message)) {
+    let removed = 0;
+    const filtered = message.map((element) => {
+      const outcome = filterListResults(element, allows);
+      removed += outcome.removed;
+      return outcome.message;
+    });
+    return removed === 0 ? { message, removed } : { message: filtered, removed };
+  }
+  if (!isObject(message) || !isObject(message.result)) return { message, removed: 0 };
+  let result = message.result;
+  let removed = 0;
+  for (const [key, kind, field] of LIST_SHAPES) {
+    const items = result[key];
+    if (!Array.isArray(items)) continue;
+    const kept = items.filter((item) => isObject(item) && typeof item[field] === "string" && allows({ kind, name: item[field] }));
+    if (kept.length !== items.length) {
+      removed += items.length - kept.length;
+      result = { ...result, [key]: kept };
+    }
+  }
+  return removed === 0 ? { message, removed } : { message: { ...message, result }, removed };
+}

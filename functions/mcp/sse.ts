@@ -1,0 +1,84 @@
+/**
+ * Filters a Server-Sent Events stream event by event, as it flows.
+ *
+ * Events are split at blank lines (any of CRLF, LF, CR line endings, across chunk boundaries). An event whose data
+ * is a JSON message that the mapper changes is re-emitted with its other fields (id, event, retry, comments) kept in
+ * place and its data replaced; every other event, priming events with empty data included, is passed on byte for
+ * byte. An SSE parsing library would hand over parsed fields only, which cannot promise that.
+ */
+
+/** Rewrites one parsed message; returns undefined to keep the event exactly as it came. */
+export type SseMessageMapper = (message: unknown) => unknown;
+
+const LINE_BREAK = /\r\n|\r|\n/;
+
+function rewriteEvent(rawEvent: string, map: SseMessageMapper): string {
+  const lines = rawEvent.split(LINE_BREAK);
+  const dataLines = lines.filter((line) => line === "data" || line.startsWith("data:"));
+  if (dataLines.length === 0) return rawEvent;
+  const data = dataLines.map((line) => line.slice(5).replace(/^ /, "")).join("\n");
+  let message: unknown;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    return rawEvent;
+  }
+  const replacement = map(message);
+  if (replacement === undefined) return rawEvent;
+  const out: string[] = [];
+  let dataWritten = false;
+  for (const line of lines.slice(0, -2)) {
+    if (line === "data" || line.startsWith("data:")) {
+      if (!dataWritten) out.push(`data: ${JSON.stringify(replacement)}`);
+      dataWritten = true;
+    } else {
+      out.push(line);
+    }
+  }
+  return `${out.join("\n")}\n\n`;
+}
+
+/**
+ * Finds the end of the first complete event in `buffer`: the index just past its blank line, or -1. A CR at the very
+ * end of the buffer may be the first half of a CRLF, so it does not end a line until more text arrives.
+ */
+function endOfFirstEvent(buffer: string): number {
+  let lineStart = 0;
+  for (let i = 0; i < buffer.length; i++) {
+    const ch = buffer[i];
+    if (ch !== "\n" && ch !== "\r") continue;
+    if (ch === "\r" && i === buffer.length - 1) return -1;
+    const lineEnd = ch === "\r" && buffer[i + 1] === "\n" ? i + 2 : i + 1;
+    if (i === lineStart) return lineEnd;
+    lineStart = lineEnd;
+    i = lineEnd - 1;
+  }
+  return -1;
+}
+
+/** A byte stream transform applying `map` to every event's JSON data. */
+export function createSseFilter(map: SseMessageMapper): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let buffer = "";
+  const drain = (controller: TransformStreamDefaultController<Uint8Array>) => {
+    for (let end = endOfFirstEvent(buffer); end !== -1; end = endOfFirstEvent(buffer)) {
+      controller.enqueue(encoder.encode(rewriteEvent(buffer.slice(0, end), map)));
+      buffer = buffer.slice(end);
+    }
+  };
+  return new TransformStream({
+    transform(chunk, controller) {
+      buffer += decoder.decode(chunk, { stream: true });
+      drain(controller);
+    },
+    flush(controller) {
+      buffer += decoder.decode();
+      if (buffer.length === 0) return;
+      // An unterminated last event is never dispatched by clients, but it is still filtered before it is passed on.
+      buffer += "\n\n";
+      drain(controller);
+      if (buffer.length > 0) controller.enqueue(encoder.encode(buffer));
+    },
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * The policy decision: pure, no I/O. Combination follows agentgateway's mcpAuthorization semantics, except that a
+ * policy with no rules at all denies everything (agentgateway allows everything; we fail closed):
+ *
+ * 1. any `deny` rule that holds denies;
+ * 2. every `require` rule must hold;
+ * 3. any `allow` rule (native grants are allow rules) that holds allows;
+ * 4. a policy with deny/require rules but no allow rule allows what they did not stop (a deny-list);
+ * 5. otherwise: denied by default.
+ */
+import type { CompiledPolicy } from "./compile.js";
+import type { Decision, Identity, PolicyItem } from "./types.js";
+
+export function decide(policy: CompiledPolicy, identity: Identity, item: PolicyItem): Decision {
+  if (policy.rules.length === 0) {
+    return { allowed: false, rule: undefined, explanation: "the policy has no rules, so nothing is allowed" };
+  }
+  let hasAllowRule = false;
+  for (const rule of policy.rules) {
+    if (rule.effect === "deny" && rule.holds(identity, item)) {
+      return { allowed: false, rule: rule.origin, explanation: `denied by ${rule.origin}` };
+    }
+    if (rule.effect === "require" && !rule.holds(identity, item)) {
+      return { allowed: false, rule: rule.origin, explanation: `required condition ${rule.origin} does not hold` };
+    }
+    if (rule.effect === "allow") hasAllowRule = true;
+  }
+  if (!hasAllowRule) {
+    return { allowed: true, rule: undefined, explanation: "no deny or require rule stopped it, and the policy has no allow rules" };
+  }
+  const allowing = policy.rules.find((rule) => rule.effect === "allow" && rule.holds(identity, item));
+  if (allowing) return { allowed: true, rule: allowing.origin, explanation: `allowed by ${allowing.origin}` };
+  return { allowed: false, rule: undefined, explanation: "no rule allows it (default deny)" };
+}

@@ -1,0 +1,91 @@
+/**
+ * The policy document format (YAML or JSON), in two forms that may be combined:
+ *
+ * ```yaml
+ * # Native form: tools, prompts and resources (exact names or glob patterns) mapped to the roles allowed.
+ * # "*" as a role means any authenticated caller. Anything not granted is denied.
+ * tools:
+ *   echo: [admin]
+ *   "search_*": [employee, admin]
+ * prompts:
+ *   summarize: ["*"]
+ * resources:              # matched against the resource URI (templates: their uriTemplate)
+ *   "docs://public/*": ["*"]
+ *
+ * # agentgateway form: its mcpAuthorization rules, CEL strings (= allow) or allow/deny/require objects.
+ * rules:
+ *   - 'mcp.tool.name == "echo" && "admin" in jwt.roles'
+ *   - deny: 'jwt.sub == "mallory"'
+ * ```
+ *
+ * An agentgateway policy block (`mcpAuthorization: { rules: [...] }`) is accepted as is.
+ */
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { PolicyError } from "../errors.js";
+
+const roleList = z.union([z.string().min(1).transform((role) => [role]), z.array(z.string().min(1)).min(1)], {
+  error: "must be a role name or a non-empty list of role names",
+});
+
+const grants = z.record(z.string().min(1, { error: "patterns must not be empty" }), roleList);
+
+const celRule = z.string().min(1, { error: "a CEL rule must not be empty" });
+
+export const ruleSchema = z.union(
+  [
+    celRule.transform((expression) => ({ effect: "allow" as const, expression })),
+    z.strictObject({ allow: celRule }).transform((r) => ({ effect: "allow" as const, expression: r.allow })),
+    z.strictObject({ deny: celRule }).transform((r) => ({ effect: "deny" as const, expression: r.deny })),
+    z.strictObject({ require: celRule }).transform((r) => ({ effect: "require" as const, expression: r.require })),
+  ],
+  { error: "a rule is a CEL string, or an object with exactly one of allow, deny, require" },
+);
+
+export const policyDocumentSchema = z
+  .strictObject({
+    /** Format version; only 1 exists. */
+    version: z.literal(1).optional(),
+    /** Free text for the humans maintaining the policy. */
+    description: z.string().optional(),
+    tools: grants.optional(),
+    prompts: grants.optional(),
+    resources: grants.optional(),
+    rules: z.array(ruleSchema).optional(),
+    mcpAuthorization: z.strictObject({ rules: z.array(ruleSchema) }).optional(),
+  })
+  .transform(({ mcpAuthorization, rules, ...rest }) => ({
+    ...rest,
+    rules: [...(rules ?? []), ...(mcpAuthorization?.rules ?? [])],
+  }));
+
+export type PolicyDocument = z.output<typeof policyDocumentSchema>;
+export type PolicyRule = PolicyDocument["rules"][number];
+
+/** A policy document's text and where it came from (file path or SSM parameter name), for messages and logs. */
+export interface PolicySourceText {
+  origin: string;
+  text: string;
+}
+
+export interface NamedPolicyDocument {
+  origin: string;
+  document: PolicyDocument;
+}
+
+/** Parses and validates one document; errors name the origin, the place in the document and what was wrong. */
+export function parsePolicyDocument({ origin, text }: PolicySourceText): NamedPolicyDocument {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { uniqueKeys: true });
+  } catch (err) {
+    throw new PolicyError(`${origin}: not valid YAML or JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  if (raw === null || raw === undefined) throw new PolicyError(`${origin}: the document is empty`);
+  const result = policyDocumentSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.length ? issue.path.join(".") : "(document)"}: ${issue.message}`);
+    throw new PolicyError(`${origin}: ${problems.join("; ")}`);
+  }
+  return { origin, document: result.data };
+}

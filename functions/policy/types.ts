@@ -1,0 +1,22 @@
+/** The vocabulary shared by the policy engine and the MCP layer. */
+import type { Identity } from "../auth/identity.js";
+
+/** The three kinds of MCP item a policy governs. */
+export type ItemKind = "tool" | "prompt" | "resource";
+
+/** One item a caller wants to see or use. For resources `name` is the URI (or, in template lists, the uriTemplate). */
+export interface PolicyItem {
+  kind: ItemKind;
+  name: string;
+}
+
+/** A policy decision: allowed or not, and which rule (or default) made it, for the log and `explain`. */
+export interface Decision {
+  allowed: boolean;
+  /** Where the deciding rule lives, e.g. `policy.yaml tools.echo` or `policy.yaml rules[1]`; undefined for defaults. */
+  rule: string | undefined;
+  /** One sentence a policy admin can read. */
+  explanation: string;
+}
+
+export type { Identity };

@@ -1,0 +1,79 @@
+/**
+ * Turns the backend's response into the client's: MCP headers kept, list results filtered in JSON bodies and in
+ * every SSE event, everything else passed on as it came. The access log line is written when the body is done.
+ */
+import { UpstreamError } from "../errors.js";
+import type { AccessLog } from "../http/access-log.js";
+import { filterListResults, type ItemPredicate } from "../mcp/list-filter.js";
+import { createSseFilter } from "../mcp/sse.js";
+import { clientFacingHeaders, readBodyBeforeDeadline, type UpstreamResponse } from "./upstream.js";
+
+function mediaType(headers: Headers): string {
+  return (headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
+/** Passes a stream through and reports once how it ended (finished, failed, or cancelled by the client). */
+function onStreamEnd(stream: ReadableStream<Uint8Array>, done: (outcome: string | undefined) => void): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done: finished } = await reader.read();
+        if (finished) {
+          controller.close();
+          done(undefined);
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (err) {
+        done(`backend stream failed: ${err instanceof Error ? err.message : String(err)}`);
+        controller.error(err);
+      }
+    },
+    async cancel(reason) {
+      done("client closed the stream");
+      await reader.cancel(reason);
+    },
+  });
+}
+
+export async function filteredResponse(upstream: UpstreamResponse, allows: ItemPredicate, log: AccessLog): Promise<Response> {
+  const { response } = upstream;
+  const headers = clientFacingHeaders(response);
+  const sessionId = response.headers.get("mcp-session-id");
+  if (sessionId) log.entry.sessionId = sessionId;
+  const type = mediaType(response.headers);
+
+  if (type === "text/event-stream" && response.body) {
+    upstream.stopTimer();
+    const filtered = response.body.pipeThrough(
+      createSseFilter((message) => {
+        const outcome = filterListResults(message, allows);
+        log.countRemoved(outcome.removed);
+        return outcome.removed > 0 ? outcome.message : undefined;
+      }),
+    );
+    const body = onStreamEnd(filtered, (problem) => {
+      if (problem) log.entry.reason = problem;
+      log.write(response.status);
+    });
+    return new Response(body, { status: response.status, headers });
+  }
+
+  const text = response.body ? await readBodyBeforeDeadline(upstream) : (upstream.stopTimer(), "");
+  let body = text;
+  if (type === "application/json" && text.length > 0) {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch (err) {
+      // A list the gateway cannot read is a list it cannot filter: never pass it on.
+      throw new UpstreamError("backend answered with invalid JSON", { cause: err });
+    }
+    const outcome = filterListResults(message, allows);
+    log.countRemoved(outcome.removed);
+    if (outcome.removed > 0) body = JSON.stringify(outcome.message);
+  }
+  log.write(response.status);
+  return new Response(response.status === 204 || response.status === 304 ? null : body, { status: response.status, headers });
+}

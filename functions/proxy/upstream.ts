@@ -1,0 +1,89 @@
+/**
+ * Sends an authorized request on to the backend MCP server over Streamable HTTP.
+ *
+ * Only the headers MCP needs cross the gateway, in both directions. The caller's Authorization header (and cookies)
+ * never reach the backend: the MCP spec forbids passing the client's token through. A backend that cannot be reached
+ * becomes UpstreamError (502); one that sends no response headers within `backendTimeoutMs` becomes
+ * UpstreamTimeoutError (504). A caller who disconnects cancels the backend request too.
+ */
+import type { GatewayConfig } from "../config/gateway-config.js";
+import { UpstreamError, UpstreamTimeoutError } from "../errors.js";
+
+/** Client headers passed to the backend. */
+const REQUEST_HEADERS = ["accept", "content-type", "mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name", "user-agent"];
+
+/** Backend headers passed to the client. */
+const RESPONSE_HEADERS = ["content-type", "mcp-session-id", "mcp-protocol-version", "cache-control", "allow", "retry-after"];
+
+export interface UpstreamResponse {
+  response: Response;
+  /** Stops the response timer: the body was read, or it is a stream that may legitimately run long. */
+  stopTimer(): void;
+  /** Rejects when the timer fires (504) while the body is still being read. */
+  readonly deadline: Promise<never>;
+}
+
+function pickHeaders(from: Headers, names: readonly string[]): Headers {
+  const picked = new Headers();
+  for (const name of names) {
+    const value = from.get(name);
+    if (value !== null) picked.set(name, value);
+  }
+  return picked;
+}
+
+export function clientFacingHeaders(backend: Response): Headers {
+  return pickHeaders(backend.headers, RESPONSE_HEADERS);
+}
+
+export async function forwardToBackend(
+  request: Request,
+  body: string | undefined,
+  config: Pick<GatewayConfig, "backendUrl" | "backendTimeoutMs">,
+): Promise<UpstreamResponse> {
+  const timer = new AbortController();
+  let rejectDeadline: (err: Error) => void = () => undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    rejectDeadline = reject;
+  });
+  deadline.catch(() => undefined);
+  const timeout = setTimeout(() => {
+    const error = new UpstreamTimeoutError(config.backendTimeoutMs);
+    rejectDeadline(error);
+    timer.abort(error);
+  }, config.backendTimeoutMs);
+
+  let response: Response;
+  try {
+    response = await fetch(config.backendUrl, {
+      method: request.method,
+      headers: pickHeaders(request.headers, REQUEST_HEADERS),
+      body,
+      signal: AbortSignal.any([timer.signal, request.signal]),
+      redirect: "manual",
+    });
+  } catch (err) {
+    clearTimeout(timeout);
+    if (timer.signal.aborted) throw timer.signal.reason as Error;
+    if (request.signal.aborted) throw new UpstreamError("client disconnected before the backend answered", { cause: err });
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new UpstreamError(`backend unreachable: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+  }
+  return {
+    response,
+    stopTimer: () => clearTimeout(timeout),
+    deadline,
+  };
+}
+
+/** Reads a backend body as text before the deadline; the timer is stopped either way. */
+export async function readBodyBeforeDeadline(upstream: UpstreamResponse): Promise<string> {
+  try {
+    return await Promise.race([upstream.response.text(), upstream.deadline]);
+  } catch (err) {
+    if (err instanceof UpstreamTimeoutError) throw err;
+    throw new UpstreamError(`backend response body could not be read: ${(err as Error).message}`, { cause: err });
+  } finally {
+    upstream.stopTimer();
+  }
+}
