@@ -1,0 +1,81 @@
+/** Starts the real gateway (configuration from environment-style settings, local adapter) and collects its log lines. */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { serveGateway } from "../../functions/adapters/node-server.js";
+import { loadConfigFromEnv } from "../../functions/config/gateway-config.js";
+import { createGatewayFromConfig } from "../../functions/core/create-gateway-from-config.js";
+import type { GatewayOptions } from "../../functions/core/gateway.js";
+import type { GatewayLogger } from "../../functions/logging.js";
+
+export interface LogLine {
+  level: "info" | "warn" | "error";
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+export class CollectingLogger implements GatewayLogger {
+  readonly lines: LogLine[] = [];
+  info(message: string, fields: Record<string, unknown> = {}) {
+    this.lines.push({ level: "info", message, fields });
+  }
+  warn(message: string, fields: Record<string, unknown> = {}) {
+    this.lines.push({ level: "warn", message, fields });
+  }
+  error(message: string, fields: Record<string, unknown> = {}) {
+    this.lines.push({ level: "error", message, fields });
+  }
+  /** Access-log lines only (those carrying an HTTP status). */
+  requests(): Record<string, unknown>[] {
+    return this.lines.filter((line) => "status" in line.fields).map((line) => ({ message: line.message, ...line.fields }));
+  }
+  last(): Record<string, unknown> {
+    const requests = this.requests();
+    return requests[requests.length - 1] ?? {};
+  }
+}
+
+export interface TestGateway {
+  /** The gateway's MCP endpoint. */
+  url: string;
+  origin: string;
+  logger: CollectingLogger;
+  close(): Promise<void>;
+}
+
+export async function startGateway(env: Record<string, string | undefined>, options: GatewayOptions = {}): Promise<TestGateway> {
+  const logger = new CollectingLogger();
+  const config = loadConfigFromEnv(env);
+  const gateway = createGatewayFromConfig(config, logger, options);
+  await gateway.warmUp();
+  const server = await serveGateway(gateway, { port: 0 });
+  return { url: `${server.url}${config.mcpPath}`, origin: server.url, logger, close: () => server.close() };
+}
+
+/** An MCP SDK client connected through `url`, with a static bearer token when given. */
+export async function connectClient(url: string, token?: string): Promise<Client> {
+  const client = new Client({ name: "test-client", version: "1.0.0" });
+  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  return client;
+}
+
+export const MCP_HEADERS = {
+  "content-type": "application/json",
+  accept: "application/json, text/event-stream",
+} as const;
+
+/** A raw JSON-RPC POST, for request shapes the SDK client would never send. */
+export async function postRaw(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { ...MCP_HEADERS, ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+export const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 0,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+} as const;
