@@ -12,7 +12,7 @@ import { AccessLog } from "../http/access-log.js";
 import { errorToResponse, jsonResponse, logReason } from "../http/error-response.js";
 import { isMetadataPath, metadataUrl, protectedResourceMetadata } from "../http/protected-resource.js";
 import type { GatewayLogger } from "../logging.js";
-import { RpcCode, parseJsonRpcBody, type JsonRpcId } from "../mcp/jsonrpc.js";
+import { RpcCode, isRequest, parseJsonRpcBody, type JsonRpcBody, type JsonRpcId } from "../mcp/jsonrpc.js";
 import type { CompiledPolicy } from "../policy/compile.js";
 import { decide } from "../policy/decide.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
@@ -54,23 +54,31 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
   const servedMethods = options.serverStreams === false ? ["POST", "DELETE"] : ["GET", "POST", "DELETE"];
 
   async function handleMcp(request: Request, log: AccessLog, setRpcId: (id: JsonRpcId) => void): Promise<Response> {
+    let pendingRequestId: JsonRpcId | undefined;
     if (!servedMethods.includes(request.method)) {
       throw new ProtocolError(405, RpcCode.InvalidRequest, "Method not allowed", `HTTP method ${request.method} is not served on ${config.mcpPath}`);
     }
     const identity: Identity = await verifier.verify(extractBearerToken(request));
     log.entry.subject = identity.subject;
-    const policy = await policies.current();
-    if (!policy) throw new PolicyUnavailableError("no authorization policy is loaded (fail closed)");
-
     let body: string | undefined;
+    let parsed: JsonRpcBody | undefined;
     if (request.method === "POST") {
       if (!isJsonContentType(request)) {
         throw new ProtocolError(415, RpcCode.InvalidRequest, "Unsupported Media Type: the body must be application/json", `content-type ${request.headers.get("content-type") ?? "(none)"} is not application/json`);
       }
       body = await readBodyWithLimit(request, config.maxBodyBytes);
-      const parsed = parseJsonRpcBody(body);
+      parsed = parseJsonRpcBody(body);
       const first = parsed.messages[0];
-      if (!parsed.batch && first && "id" in first && first.id !== undefined) setRpcId(first.id);
+      if (!parsed.batch && first && isRequest(first)) {
+        pendingRequestId = first.id as JsonRpcId;
+        setRpcId(pendingRequestId);
+      }
+    }
+
+    const policy = await policies.current();
+    if (!policy) throw new PolicyUnavailableError("no authorization policy is loaded (fail closed)");
+
+    if (parsed) {
       const verdict = authorizeBody(parsed, policy, identity, log);
       if (!verdict.allowed) {
         const refusal = parsed.batch ? verdict.responses : verdict.responses[0];
@@ -84,7 +92,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
 
     const allows = (item: PolicyItem) => decide(policy, identity, item).allowed;
     const upstream = await forwardToBackend(request, body, config);
-    return filteredResponse(upstream, allows, log);
+    return filteredResponse(upstream, allows, log, pendingRequestId);
   }
 
   async function handle(request: Request): Promise<Response> {

@@ -3,6 +3,7 @@
  * every SSE event, everything else passed on as it came. The access log line is written when the body is done.
  */
 import { UpstreamError } from "../errors.js";
+import { errorResponse, type JsonRpcId } from "../mcp/jsonrpc.js";
 import type { AccessLog } from "../http/access-log.js";
 import { filterListResults, type ItemPredicate } from "../mcp/list-filter.js";
 import { createSseFilter } from "../mcp/sse.js";
@@ -12,8 +13,19 @@ function mediaType(headers: Headers): string {
   return (headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 }
 
-/** Passes a stream through and reports once how it ended (finished, failed, or cancelled by the client). */
-function onStreamEnd(stream: ReadableStream<Uint8Array>, done: (outcome: string | undefined) => void): ReadableStream<Uint8Array> {
+/** What the client is told when the backend's stream breaks off before answering its request. */
+const BROKEN_STREAM_MESSAGE = "Bad gateway: the MCP server's stream broke off before it answered";
+
+/**
+ * Passes a stream through and reports once how it ended (finished, failed, or cancelled by the client). A backend
+ * stream that fails is ended cleanly for the client, after a final event with a JSON-RPC error for the request it
+ * was still to answer (if any), so the client is told instead of waiting forever.
+ */
+function onStreamEnd(
+  stream: ReadableStream<Uint8Array>,
+  finalEventOnFailure: () => string | undefined,
+  done: (outcome: string | undefined) => void,
+): ReadableStream<Uint8Array> {
   const reader = stream.getReader();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -27,7 +39,9 @@ function onStreamEnd(stream: ReadableStream<Uint8Array>, done: (outcome: string 
         }
       } catch (err) {
         done(`backend stream failed: ${err instanceof Error ? err.message : String(err)}`);
-        controller.error(err);
+        const finalEvent = finalEventOnFailure();
+        if (finalEvent) controller.enqueue(new TextEncoder().encode(finalEvent));
+        controller.close();
       }
     },
     async cancel(reason) {
@@ -37,7 +51,21 @@ function onStreamEnd(stream: ReadableStream<Uint8Array>, done: (outcome: string 
   });
 }
 
-export async function filteredResponse(upstream: UpstreamResponse, allows: ItemPredicate, log: AccessLog): Promise<Response> {
+function answers(message: unknown, id: JsonRpcId): boolean {
+  const candidates = Array.isArray(message) ? message : [message];
+  return candidates.some((m) => typeof m === "object" && m !== null && "id" in m && m.id === id && ("result" in m || "error" in m));
+}
+
+/**
+ * @param pendingRequestId the id of the single JSON-RPC request this response answers, if there is one; used only
+ *   to tell the client when the backend's stream breaks off before answering it.
+ */
+export async function filteredResponse(
+  upstream: UpstreamResponse,
+  allows: ItemPredicate,
+  log: AccessLog,
+  pendingRequestId?: JsonRpcId,
+): Promise<Response> {
   const { response } = upstream;
   const headers = clientFacingHeaders(response);
   const sessionId = response.headers.get("mcp-session-id");
@@ -46,14 +74,18 @@ export async function filteredResponse(upstream: UpstreamResponse, allows: ItemP
 
   if (type === "text/event-stream" && response.body) {
     upstream.stopTimer();
+    let answered = pendingRequestId === undefined;
     const filtered = response.body.pipeThrough(
       createSseFilter((message) => {
+        if (!answered && answers(message, pendingRequestId as JsonRpcId)) answered = true;
         const outcome = filterListResults(message, allows);
         log.countRemoved(outcome.removed);
         return outcome.removed > 0 ? outcome.message : undefined;
       }),
     );
-    const body = onStreamEnd(filtered, (problem) => {
+    const finalEvent = () =>
+      answered ? undefined : `event: message\ndata: ${JSON.stringify(errorResponse(pendingRequestId, -32003, BROKEN_STREAM_MESSAGE))}\n\n`;
+    const body = onStreamEnd(filtered, finalEvent, (problem) => {
       if (problem) log.entry.reason = problem;
       log.write(response.status);
     });

@@ -1,0 +1,193 @@
+/**
+ * Request shapes an SDK client would never send: batches, disguised method names, malformed messages, wrong
+ * content types, oversized bodies, wrong HTTP methods. None may carry a denied item to the backend.
+ */
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startBackend, type TestBackend } from "../support/backend.js";
+import { INITIALIZE, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
+import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+
+const WALKTHROUGH_POLICY = fileURLToPath(new URL("../../policies/walkthrough.yaml", import.meta.url));
+
+let idp: TestIdentityProvider;
+let backend: TestBackend;
+let gateway: TestGateway;
+let auth: Record<string, string>;
+
+/** Opens a backend session through the gateway and returns headers that carry it. */
+async function session(): Promise<Record<string, string>> {
+  const response = await postRaw(gateway.url, INITIALIZE, auth);
+  expect(response.status).toBe(200);
+  await response.text();
+  const headers = { ...auth, "mcp-session-id": response.headers.get("mcp-session-id") ?? "", "mcp-protocol-version": "2025-06-18" };
+  await postRaw(gateway.url, { jsonrpc: "2.0", method: "notifications/initialized" }, headers);
+  return headers;
+}
+
+const call = (id: number, name: string) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: { message: "x" } } });
+
+beforeAll(async () => {
+  idp = await startIdentityProvider();
+  backend = await startBackend({ jsonResponse: true });
+  gateway = await startGateway({
+    MCP_BACKEND_URL: backend.url,
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    JWKS_URI: idp.jwksUri,
+    POLICY_FILE: WALKTHROUGH_POLICY,
+    MAX_BODY_BYTES: "4096",
+  });
+  // The boss may call echo and nothing else.
+  auth = { authorization: `Bearer ${await idp.token({ subject: "boss", claims: { roles: ["admin"] } })}` };
+});
+afterAll(async () => {
+  await gateway?.close();
+  await backend?.close();
+  await idp?.close();
+});
+beforeEach(() => {
+  backend.executed.length = 0;
+});
+
+describe("batches", () => {
+  it("refuses a whole batch when one element is denied, answering every request in it", async () => {
+    const headers = await session();
+    const response = await postRaw(gateway.url, [call(1, "echo"), call(2, "delete_everything")], headers);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Array<{ id: number; error: { code: number; message: string } }>;
+    expect(body.map((r) => [r.id, r.error.code])).toEqual([
+      [1, -32600],
+      [2, -32602],
+    ]);
+    expect(body[1]?.error.message).toBe("Unknown tool: delete_everything");
+    expect(backend.executed).toEqual([]);
+  });
+
+  it("forwards a batch whose every element is allowed", async () => {
+    const headers = await session();
+    const response = await postRaw(gateway.url, [call(1, "echo"), call(2, "echo")], headers);
+    expect(response.status).toBe(200);
+    expect(backend.executed.map((e) => e.name)).toEqual(["echo", "echo"]);
+  });
+
+  it("filters list results inside a batch response", async () => {
+    const headers = await session();
+    const response = await postRaw(gateway.url, [{ jsonrpc: "2.0", id: 7, method: "tools/list" }, { jsonrpc: "2.0", id: 8, method: "ping" }], headers);
+    const body = (await response.json()) as Array<{ id: number; result: { tools?: Array<{ name: string }> } }>;
+    expect(body.find((r) => r.id === 7)?.result.tools?.map((t) => t.name)).toEqual(["echo"]);
+  });
+});
+
+describe("disguised and malformed messages", () => {
+  it.each(["Tools/Call", "TOOLS/CALL", "tools/call ", "ｔｏｏｌｓ/ｃａｌｌ"])("refuses the method %j as not found", async (method) => {
+    const headers = await session();
+    const response = await postRaw(gateway.url, { jsonrpc: "2.0", id: 3, method, params: { name: "delete_everything" } }, headers);
+    expect(await response.json()).toMatchObject({ id: 3, error: { code: -32601 } });
+    expect(backend.executed).toEqual([]);
+  });
+
+  it.each([
+    ["no params", { jsonrpc: "2.0", id: 4, method: "tools/call" }],
+    ["a name that is not a string", { jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: ["echo"] } }],
+  ])("refuses tools/call with %s as invalid params", async (_, message) => {
+    const headers = await session();
+    const response = await postRaw(gateway.url, message, headers);
+    expect(await response.json()).toMatchObject({ id: 4, error: { code: -32602 } });
+    expect(backend.executed).toEqual([]);
+  });
+
+  it("judges the last of duplicate keys, as the backend's JSON parser reads them", async () => {
+    const headers = await session();
+    const body = '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo","name":"delete_everything"}}';
+    const response = await postRaw(gateway.url, body, headers);
+    expect(await response.json()).toMatchObject({ id: 5, error: { code: -32602, message: "Unknown tool: delete_everything" } });
+    expect(backend.executed).toEqual([]);
+  });
+
+  it("refuses a denied tools/call sent as a notification, out loud", async () => {
+    const headers = await session();
+    const response = await postRaw(gateway.url, { jsonrpc: "2.0", method: "tools/call", params: { name: "delete_everything" } }, headers);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ id: null, error: { code: -32602 } });
+    expect(backend.executed).toEqual([]);
+  });
+
+  it.each([
+    ["invalid JSON", "{not json", 400, -32700],
+    ["an empty batch", "[]", 400, -32600],
+    ["a message without jsonrpc 2.0", '{"id":1,"method":"tools/list"}', 400, -32600],
+    ["a message with an object id", '{"jsonrpc":"2.0","id":{},"method":"ping"}', 400, -32600],
+  ])("answers %s with a JSON-RPC error", async (_, body, status, code) => {
+    const response = await postRaw(gateway.url, body, auth);
+    expect(response.status).toBe(status);
+    expect(await response.json()).toMatchObject({ jsonrpc: "2.0", error: { code } });
+    expect(gateway.logger.last()).toMatchObject({ status });
+  });
+});
+
+describe("HTTP shape", () => {
+  it("refuses a body that is not application/json with 415", async () => {
+    const response = await postRaw(gateway.url, JSON.stringify(call(1, "echo")), { ...auth, "content-type": "text/plain" });
+    expect(response.status).toBe(415);
+    expect(backend.executed).toEqual([]);
+  });
+
+  it("refuses a body over MAX_BODY_BYTES with 413", async () => {
+    const big = { ...call(1, "echo"), params: { name: "echo", arguments: { message: "x".repeat(5000) } } };
+    const response = await postRaw(gateway.url, big, auth);
+    expect(response.status).toBe(413);
+    expect(backend.executed).toEqual([]);
+  });
+
+  it.each(["PUT", "PATCH"])("answers %s with 405 and the methods it serves", async (method) => {
+    const response = await fetch(gateway.url, { method, headers: auth });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET, POST, DELETE");
+  });
+
+  it("answers unknown paths with 404", async () => {
+    const response = await fetch(`${gateway.origin}/admin`, { headers: auth });
+    expect(response.status).toBe(404);
+  });
+
+  it("passes notifications on and returns the backend's 202", async () => {
+    const headers = await session();
+    const response = await postRaw(gateway.url, { jsonrpc: "2.0", method: "notifications/roots/list_changed" }, headers);
+    expect(response.status).toBe(202);
+  });
+
+  it("never passes the caller's Authorization or cookies to the backend", async () => {
+    // The backend would refuse nothing; what it received is checked through a dedicated echo of request headers.
+    const seen: Headers[] = [];
+    const { serveFetch } = await import("../../functions/adapters/node-server.js");
+    const spy = await serveFetch(async (request) => {
+      seen.push(request.headers);
+      return Response.json({ jsonrpc: "2.0", id: 1, result: {} });
+    }, { port: 0 });
+    const spyGateway = await startGateway({
+      MCP_BACKEND_URL: `${spy.url}/mcp`,
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+      JWKS_URI: idp.jwksUri,
+      POLICY_FILE: WALKTHROUGH_POLICY,
+    });
+    try {
+      const response = await postRaw(spyGateway.url, { jsonrpc: "2.0", id: 1, method: "ping" }, {
+        ...auth,
+        cookie: "session=secret",
+        "mcp-session-id": "abc",
+        "mcp-protocol-version": "2025-06-18",
+      });
+      expect(response.status).toBe(200);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.get("authorization")).toBeNull();
+      expect(seen[0]?.get("cookie")).toBeNull();
+      expect(seen[0]?.get("mcp-session-id")).toBe("abc");
+      expect(seen[0]?.get("mcp-protocol-version")).toBe("2025-06-18");
+    } finally {
+      await spyGateway.close();
+      await spy.close();
+    }
+  });
+});
