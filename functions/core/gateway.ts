@@ -12,14 +12,14 @@ import { AccessLog } from "../http/access-log.js";
 import { errorToResponse, jsonResponse, logReason } from "../http/error-response.js";
 import { isMetadataPath, metadataUrl, protectedResourceMetadata } from "../http/protected-resource.js";
 import type { GatewayLogger } from "../logging.js";
-import { RpcCode, isRequest, parseJsonRpcBody, type JsonRpcBody, type JsonRpcId } from "../mcp/jsonrpc.js";
+import { RpcCode, singleRequestId, type JsonRpcId } from "../mcp/jsonrpc.js";
 import type { CompiledPolicy } from "../policy/compile.js";
 import { decide } from "../policy/decide.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
 import { filteredResponse } from "../proxy/filtered-response.js";
 import { forwardToBackend } from "../proxy/upstream.js";
 import { authorizeBody } from "./authorize-messages.js";
-import { readBodyWithLimit } from "./read-body.js";
+import { readJsonRpcPost } from "./read-body.js";
 
 export interface GatewayDependencies {
   config: GatewayConfig;
@@ -44,44 +44,27 @@ export interface Gateway {
   warmUp(): Promise<void>;
 }
 
-function isJsonContentType(request: Request): boolean {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-  return type === "application/json";
-}
-
 export function createGateway(deps: GatewayDependencies, options: GatewayOptions = {}): Gateway {
   const { config, verifier, policies, logger } = deps;
   const servedMethods = options.serverStreams === false ? ["POST", "DELETE"] : ["GET", "POST", "DELETE"];
 
   async function handleMcp(request: Request, log: AccessLog, setRpcId: (id: JsonRpcId) => void): Promise<Response> {
-    let pendingRequestId: JsonRpcId | undefined;
     if (!servedMethods.includes(request.method)) {
       throw new ProtocolError(405, RpcCode.InvalidRequest, "Method not allowed", `HTTP method ${request.method} is not served on ${config.mcpPath}`);
     }
     const identity: Identity = await verifier.verify(extractBearerToken(request));
     log.entry.subject = identity.subject;
-    let body: string | undefined;
-    let parsed: JsonRpcBody | undefined;
-    if (request.method === "POST") {
-      if (!isJsonContentType(request)) {
-        throw new ProtocolError(415, RpcCode.InvalidRequest, "Unsupported Media Type: the body must be application/json", `content-type ${request.headers.get("content-type") ?? "(none)"} is not application/json`);
-      }
-      body = await readBodyWithLimit(request, config.maxBodyBytes);
-      parsed = parseJsonRpcBody(body);
-      const first = parsed.messages[0];
-      if (!parsed.batch && first && isRequest(first)) {
-        pendingRequestId = first.id as JsonRpcId;
-        setRpcId(pendingRequestId);
-      }
-    }
+    const post = request.method === "POST" ? await readJsonRpcPost(request, config.maxBodyBytes) : undefined;
+    const pendingRequestId = post ? singleRequestId(post.parsed) : undefined;
+    if (pendingRequestId !== undefined) setRpcId(pendingRequestId);
 
     const policy = await policies.current();
     if (!policy) throw new PolicyUnavailableError("no authorization policy is loaded (fail closed)");
 
-    if (parsed) {
-      const verdict = authorizeBody(parsed, policy, identity, log);
+    if (post) {
+      const verdict = authorizeBody(post.parsed, policy, identity, log);
       if (!verdict.allowed) {
-        const refusal = parsed.batch ? verdict.responses : verdict.responses[0];
+        const refusal = post.parsed.batch ? verdict.responses : verdict.responses[0];
         const status = verdict.responses.every((r) => r.id === null) ? 400 : 200;
         log.write(status);
         return jsonResponse(refusal, status);
@@ -91,7 +74,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     }
 
     const allows = (item: PolicyItem) => decide(policy, identity, item).allowed;
-    const upstream = await forwardToBackend(request, body, config);
+    const upstream = await forwardToBackend(request, post?.text, config);
     return filteredResponse(upstream, allows, log, pendingRequestId);
   }
 

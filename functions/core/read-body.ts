@@ -1,12 +1,15 @@
-/** Reads a request body as text, refusing more than the configured limit without buffering it (413). */
+/**
+ * Reads a POST body into JSON-RPC messages: application/json only (415), at most the configured size without
+ * buffering more (413), valid JSON-RPC (400 with -32700 or -32600).
+ */
 import { ProtocolError } from "../errors.js";
-import { RpcCode } from "../mcp/jsonrpc.js";
+import { RpcCode, parseJsonRpcBody, type JsonRpcBody } from "../mcp/jsonrpc.js";
 
 function tooLarge(limit: number): ProtocolError {
   return new ProtocolError(413, RpcCode.InvalidRequest, "Payload too large", `request body larger than ${limit} bytes`);
 }
 
-export async function readBodyWithLimit(request: Request, limit: number): Promise<string> {
+async function readBodyWithLimit(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit) throw tooLarge(limit);
   if (!request.body) return "";
@@ -31,4 +34,24 @@ export async function readBodyWithLimit(request: Request, limit: number): Promis
   }
   // Invalid UTF-8 becomes U+FFFD here, and the decoded text is what is judged and forwarded: the same bytes.
   return new TextDecoder().decode(bytes);
+}
+
+function isJsonContentType(request: Request): boolean {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  return type === "application/json";
+}
+
+export interface JsonRpcPost {
+  /** The body as judged; exactly this text is forwarded. */
+  text: string;
+  parsed: JsonRpcBody;
+}
+
+export async function readJsonRpcPost(request: Request, limit: number): Promise<JsonRpcPost> {
+  if (!isJsonContentType(request)) {
+    const type = request.headers.get("content-type") ?? "(none)";
+    throw new ProtocolError(415, RpcCode.InvalidRequest, "Unsupported Media Type: the body must be application/json", `content-type ${type} is not application/json`);
+  }
+  const text = await readBodyWithLimit(request, limit);
+  return { text, parsed: parseJsonRpcBody(text) };
 }

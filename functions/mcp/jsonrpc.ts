@@ -70,6 +70,12 @@ export function isRequest(message: JsonRpcMessage): boolean {
   return typeof message.method === "string" && "id" in message && message.id !== undefined;
 }
 
+/** The id of the body's only request; undefined for batches, notifications and responses. */
+export function singleRequestId(body: JsonRpcBody): JsonRpcId | undefined {
+  const [first] = body.messages;
+  return !body.batch && first && isRequest(first) ? (first.id as JsonRpcId) : undefined;
+}
+
 export function errorResponse(id: JsonRpcId | undefined, code: number, message: string): JsonRpcMessage {
   return { jsonrpc: "2.0", id: id ?? null, error: { code, message } };
 }
