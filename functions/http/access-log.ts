@@ -28,7 +28,7 @@ export interface AccessLogEntry {
   rule?: string;
   /** Why a request failed or was refused, precisely. */
   reason?: string;
-  /** The backend's session id, when one is in play. */
+  /** The MCP session id the client sent, or the one the backend handed out. */
   sessionId?: string;
   /** Milliseconds from arrival to the end of the response. */
   durationMs?: number;
@@ -44,6 +44,8 @@ export class AccessLog {
     request: Request,
   ) {
     this.entry = { time: new Date().toISOString(), httpMethod: request.method, path: new URL(request.url).pathname };
+    const sessionId = request.headers.get("mcp-session-id");
+    if (sessionId) this.entry.sessionId = sessionId;
   }
 
   /** Records how many list items were removed, turning an allowed request into a filtered one. */

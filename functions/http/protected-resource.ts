@@ -16,10 +16,14 @@ export function resourceUrl(config: Pick<GatewayConfig, "publicUrl" | "mcpPath">
   return `${publicBase(config, request)}${config.mcpPath}`;
 }
 
-/** Where the metadata is served: the well-known prefix inserted before the resource's path (RFC 9728 §3.1). */
+/**
+ * The metadata URL given in the 401 challenge. With a base URL at a host root this is exactly RFC 9728 §3.1's
+ * location (the well-known prefix inserted before the resource's path). When the gateway sits under a path prefix
+ * (an API Gateway stage: `PUBLIC_URL=https://host/prod`), the host-root location is not routed to the gateway, so
+ * the challenge points under the prefix instead, where the gateway does answer; the challenge may name any URL.
+ */
 export function metadataUrl(config: Pick<GatewayConfig, "publicUrl" | "mcpPath">, request: Request): string {
-  const resource = new URL(resourceUrl(config, request));
-  return `${resource.origin}${METADATA_PATH}${resource.pathname}`;
+  return `${publicBase(config, request)}${METADATA_PATH}${config.mcpPath}`;
 }
 
 /** The paths this gateway answers with the metadata document. */

@@ -51,22 +51,22 @@ async function startEverything(): Promise<EverythingServer> {
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `http://127.0.0.1:${port}/mcp`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+  };
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server-everything exited with ${child.exitCode}: ${stderr}`);
-    // A GET without a session id is answered 400 once the server is up.
+    // A GET without a session id is answered (400) once the server is up.
     const status = await fetch(url).then((r) => r.status, () => undefined);
-    if (status !== undefined) break;
-    if (Date.now() > deadline) throw new Error(`server-everything did not answer on ${url}: ${stderr}`);
+    if (status !== undefined) return { url, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`server-everything did not answer on ${url} within 20 s: ${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return {
-    url,
-    async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      await exited;
-    },
-  };
 }
 
 interface Session {
@@ -111,9 +111,7 @@ async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<boo
  * requests in the same order.
  */
 function normalizeTimestamps(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value).replace(/created at [^"\\]*/g, "created at <time>"),
-  );
+  return JSON.parse(JSON.stringify(value).replace(/created at [^"\\]*/g, "created at <time>"));
 }
 
 const TEXT_TEMPLATE = "demo://resource/dynamic/text/{resourceId}";
@@ -122,12 +120,13 @@ const SESSION_RESOURCE = "demo://resource/session/hello.txt.gz";
 const LONG_RUNNING = { name: "trigger-long-running-operation", arguments: { duration: 0.6, steps: 3 } };
 
 /** One full session; every step's outcome, in order, keyed by what it did. */
-async function runSession({ client, notifications }: Session): Promise<Record<string, unknown>> {
+async function runSession({ client, transport, notifications }: Session): Promise<Record<string, unknown>> {
   const steps: Record<string, unknown> = {};
   const record = async (name: string, step: () => Promise<unknown>) => {
     steps[name] = await settle(step);
   };
   steps.initialize = {
+    protocolVersion: transport.protocolVersion,
     capabilities: client.getServerCapabilities(),
     serverInfo: client.getServerVersion(),
     instructions: client.getInstructions(),
@@ -147,6 +146,7 @@ async function runSession({ client, notifications }: Session): Promise<Record<st
   await record("tools/call get-resource-links", () => client.callTool({ name: "get-resource-links", arguments: { count: 3 } }));
   await record("tools/call unknown tool", () => client.callTool({ name: "no-such-tool", arguments: {} }));
   await record("tools/call invalid arguments", () => client.callTool({ name: "get-sum", arguments: { a: "two" } }));
+  // Passing onprogress makes the SDK put `_meta.progressToken` (the request's id) into the request itself.
   const progress: Progress[] = [];
   await record("tools/call with progress", () =>
     client.callTool(LONG_RUNNING, undefined, { onprogress: (p) => progress.push(p), timeout: 20_000 }),
@@ -241,7 +241,7 @@ describe("the gateway with the allow-all policy, in front of server-everything",
     expect(direct["resources/read template"]).toMatchObject({ result: { contents: [{ text: "Resource 7: This is a plaintext resource created at <time>" }] } });
     expect(direct["completion/complete with context"]).toMatchObject({ result: { completion: { values: ["Alice", "Bob", "Charlie"] } } });
     expect(direct["resources/read unknown"]).toMatchObject({ error: { code: expect.any(Number) } });
-    expect(direct.initialize).toMatchObject({ capabilities: { completions: {}, logging: {} }, serverInfo: { name: "mcp-servers/everything" } });
+    expect(direct.initialize).toMatchObject({ protocolVersion: expect.any(String), capabilities: { completions: {}, logging: {} }, serverInfo: { name: "mcp-servers/everything" } });
   });
 
   it("went through the gateway: every request of the gateway session has an allowed access-log line", () => {
@@ -266,14 +266,15 @@ describe("sessions through the gateway", () => {
     expect(initialize?.sessionId).toBe(sessionId);
     const auth = { authorization: `Bearer ${token}`, "mcp-session-id": sessionId as string, "mcp-protocol-version": transport.protocolVersion ?? "" };
     const ping = { jsonrpc: "2.0", id: 99, method: "ping" };
-    const direct = await postRaw(everything.url, ping, { "mcp-session-id": sessionId as string });
-    expect(direct.status).toBe(200);
-    await direct.text();
-    expect((await postRaw(gateway.url, ping, auth)).status).toBe(200);
+    for (const [url, headers] of [[gateway.url, auth], [everything.url, { "mcp-session-id": sessionId as string }]] as const) {
+      const alive = await postRaw(url, ping, headers);
+      expect(alive.status).toBe(200);
+      expect(await alive.text()).toContain('"id":99');
+    }
 
     await transport.terminateSession();
     expect(transport.sessionId).toBeUndefined();
-    expect(gateway.logger.last()).toMatchObject({ httpMethod: "DELETE", status: 200 });
+    expect(gateway.logger.requests().filter((line) => line.httpMethod === "DELETE")).toMatchObject([{ status: 200 }]);
     // The backend forgot the session: it refuses it the same way directly and through the gateway.
     for (const [url, headers] of [[gateway.url, auth], [everything.url, { "mcp-session-id": sessionId as string }]] as const) {
       const afterDelete = await postRaw(url, ping, headers);
