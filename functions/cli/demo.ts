@@ -84,6 +84,7 @@ Or open the Inspector UI (npx @modelcontextprotocol/inspector), choose Streamabl
 and add the header Authorization: Bearer <token>.
 
 Authentication only (walkthrough step 3): POLICY_FILE=policies/allow-all.yaml npm start
-One JSON access-log line per request follows. Ctrl+C stops.
+One JSON access-log line per request follows (refusals and failures, logged as warnings and errors, on stderr).
+Ctrl+C stops.
 `);
 }

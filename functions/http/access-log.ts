@@ -62,7 +62,14 @@ export class AccessLog {
     this.entry.status = status;
     this.entry.durationMs = Math.round((performance.now() - this.startedAt) * 100) / 100;
     const level = status >= 500 ? "error" : status >= 400 || this.entry.decision === "denied" ? "warn" : "info";
-    const message = !this.entry.reason ? "request" : status >= 500 ? `request failed: ${this.entry.reason}` : `request refused: ${this.entry.reason}`;
+    const { reason, decision } = this.entry;
+    const message = !reason
+      ? "request"
+      : status >= 500
+        ? `request failed: ${reason}`
+        : status >= 400 || decision === "denied"
+          ? `request refused: ${reason}`
+          : `request ended: ${reason}`;
     this.logger[level](message, { ...this.entry });
   }
 }

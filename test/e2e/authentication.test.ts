@@ -86,83 +86,52 @@ afterAll(async () => {
 
 interface Refusal {
   name: string;
-  send: () => Promise<Response>;
-  tokenPresented: boolean;
+  /** The bearer token to send; or else `send` makes the whole request. */
+  token?: () => string | Promise<string>;
+  send?: () => Promise<Response>;
+  /** True when no token at all was presented (the challenge then carries no error code). */
+  noToken?: boolean;
   reason: RegExp;
 }
 
+const NOT_SINGLE_BEARER = /^Authorization header is not a single 'Bearer <token>'$/;
 const validClaims = () => ({ iss: ISSUER, aud: AUDIENCE, sub: "jsmith", roles: ["admin"], exp: nowSeconds() + 600 });
 
 const REFUSALS: Refusal[] = [
-  { name: "no Authorization header", send: () => postRaw(gateway.url, INITIALIZE), tokenPresented: false, reason: /^no bearer token found$/ },
+  { name: "no Authorization header", send: () => postRaw(gateway.url, INITIALIZE), noToken: true, reason: /^no bearer token found$/ },
   {
     name: "Basic credentials instead of a bearer token",
     send: () => postRaw(gateway.url, INITIALIZE, { authorization: `Basic ${Buffer.from("jsmith:secret").toString("base64")}` }),
-    tokenPresented: true,
-    reason: /^Authorization header is not a single 'Bearer <token>'$/,
+    reason: NOT_SINGLE_BEARER,
   },
-  { name: "a token that is not a JWT (abc)", send: () => postRaw(gateway.url, INITIALIZE, bearer("abc")), tokenPresented: true, reason: /^malformed token: .*3 parts/ },
-  { name: "a JWT of garbage parts (a.b.c)", send: () => postRaw(gateway.url, INITIALIZE, bearer("a.b.c")), tokenPresented: true, reason: /^malformed token: .*Header is not a valid JSON/ },
+  { name: "a token that is not a JWT (abc)", token: () => "abc", reason: /^malformed token: .*3 parts/ },
+  { name: "a JWT of garbage parts (a.b.c)", token: () => "a.b.c", reason: /^malformed token: .*Header is not a valid JSON/ },
   {
     name: "a signature by another key under the published kid",
-    send: async () => postRaw(gateway.url, INITIALIZE, bearer(await idp.token({}, { ...(await generateSigningKey()), kid: idp.key.kid }))),
-    tokenPresented: true,
+    token: async () => idp.token({}, { ...(await generateSigningKey()), kid: idp.key.kid }),
     reason: /^invalid signature: /,
   },
-  { name: "an expired token", send: async () => postRaw(gateway.url, INITIALIZE, bearer(await idp.token({ expiresIn: -60 }))), tokenPresented: true, reason: /^token expired: / },
-  {
-    name: "a token not yet valid (nbf in the future)",
-    send: async () => postRaw(gateway.url, INITIALIZE, bearer(await idp.token({ claims: { nbf: nowSeconds() + 3600 } }))),
-    tokenPresented: true,
-    reason: /^token not yet valid: /,
-  },
-  {
-    name: "a token from the wrong issuer",
-    send: async () => postRaw(gateway.url, INITIALIZE, bearer(await idp.token({ issuer: "https://evil.example.com" }))),
-    tokenPresented: true,
-    reason: /^wrong issuer: .*https:\/\/evil\.example\.com/,
-  },
-  {
-    name: "a token for another audience",
-    send: async () => postRaw(gateway.url, INITIALIZE, bearer(await idp.token({ audience: "other-api.example.com" }))),
-    tokenPresented: true,
-    reason: /^wrong audience: .*other-api\.example\.com/,
-  },
-  {
-    name: "a token signed by a key missing from the JWKS",
-    send: async () => postRaw(gateway.url, INITIALIZE, bearer(await idp.token({}, await generateSigningKey()))),
-    tokenPresented: true,
-    reason: /^unknown signing key: /,
-  },
+  { name: "an expired token", token: () => idp.token({ expiresIn: -60 }), reason: /^token expired: / },
+  { name: "a token not yet valid (nbf in the future)", token: () => idp.token({ claims: { nbf: nowSeconds() + 3600 } }), reason: /^token not yet valid: / },
+  { name: "a token from the wrong issuer", token: () => idp.token({ issuer: "https://evil.example.com" }), reason: /^wrong issuer: .*https:\/\/evil\.example\.com/ },
+  { name: "a token for another audience", token: () => idp.token({ audience: "other-api.example.com" }), reason: /^wrong audience: .*other-api\.example\.com/ },
+  { name: "a token signed by a key missing from the JWKS", token: async () => idp.token({}, await generateSigningKey()), reason: /^unknown signing key: / },
   {
     name: "HS256 with the RSA public key as the HMAC secret",
-    send: async () => postRaw(gateway.url, INITIALIZE, bearer(await hmacWithPublicKey(idp.key, validClaims()))),
-    tokenPresented: true,
+    token: () => hmacWithPublicKey(idp.key, validClaims()),
     reason: /^signature algorithm not allowed: .*HS256/,
   },
-  {
-    // An unsigned token ends in "." (empty signature): the parser refuses it before the algorithm is even looked at.
-    name: "alg none without a signature",
-    send: () => postRaw(gateway.url, INITIALIZE, bearer(unsignedToken(idp.key, validClaims()))),
-    tokenPresented: true,
-    reason: /^malformed token: .*3 parts/,
-  },
-  {
-    name: "alg none with a made-up signature",
-    send: () => postRaw(gateway.url, INITIALIZE, bearer(`${unsignedToken(idp.key, validClaims())}c2ln`)),
-    tokenPresented: true,
-    reason: /^signature algorithm not allowed: .*none/,
-  },
+  // An unsigned token ends in "." (empty signature): the parser refuses it before the algorithm is even looked at.
+  { name: "alg none without a signature", token: () => unsignedToken(idp.key, validClaims()), reason: /^malformed token: .*3 parts/ },
+  { name: "alg none with a made-up signature", token: () => `${unsignedToken(idp.key, validClaims())}c2ln`, reason: /^signature algorithm not allowed: .*none/ },
   {
     name: "a signed token whose payload was swapped for one with the admin role",
-    send: async () => postRaw(gateway.url, INITIALIZE, bearer(tamperedToken(await idp.token(), validClaims()))),
-    tokenPresented: true,
+    token: async () => tamperedToken(await idp.token(), validClaims()),
     reason: /^invalid signature: /,
   },
   {
     name: "a valid token in the query string (?access_token=)",
     send: async () => postRaw(`${gateway.url}?access_token=${await idp.token()}`, INITIALIZE),
-    tokenPresented: true,
     reason: /^bearer token sent in the query string/,
   },
   {
@@ -173,16 +142,18 @@ const REFUSALS: Refusal[] = [
       headers.append("authorization", `Bearer ${await idp.token({ subject: "pointy-haired-boss" })}`);
       return fetch(gateway.url, { method: "POST", headers, body: JSON.stringify(INITIALIZE) });
     },
-    tokenPresented: true,
-    reason: /^Authorization header is not a single 'Bearer <token>'$/,
+    reason: NOT_SINGLE_BEARER,
   },
 ];
 
 describe("authentication refusals", () => {
-  for (const { name, send, tokenPresented, reason } of REFUSALS) {
+  for (const { name, token, send, noToken, reason } of REFUSALS) {
     it(`refuses ${name}: 401, challenge, JSON-RPC error, precise log reason, nothing sent on`, async () => {
+      const tokenPresented = !noToken;
+      const request = send ?? (async () => postRaw(gateway.url, INITIALIZE, bearer(await (token as NonNullable<typeof token>)())));
       const relayedBefore = upstream.requests.length;
-      const response = await send();
+      const loggedBefore = gateway.logger.requests().length;
+      const response = await request();
 
       expect(response.status).toBe(401);
       const challenge = `Bearer resource_metadata="${gateway.origin}/.well-known/oauth-protected-resource/mcp"`;
@@ -191,6 +162,7 @@ describe("authentication refusals", () => {
       // Exactly this object: the public message only, no stack trace or verifier detail.
       expect(await response.json()).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32001, message: tokenPresented ? BAD_TOKEN : NO_TOKEN } });
 
+      expect(gateway.logger.requests()).toHaveLength(loggedBefore + 1);
       const line = gateway.logger.last();
       expect(line).toMatchObject({ status: 401, httpMethod: "POST", path: "/mcp", decision: "denied" });
       expect(line.reason).toMatch(reason);
@@ -206,7 +178,7 @@ describe("authentication refusals", () => {
     const response = await postWithHeaderLines(gateway.url, { authorization: [`Bearer ${await idp.token()}`, "Bearer abc"] });
     expect(response.status).toBe(401);
     expect(JSON.parse(response.body)).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32001, message: BAD_TOKEN } });
-    expect(gateway.logger.last().reason).toBe("Authorization header is not a single 'Bearer <token>'");
+    expect(gateway.logger.last().reason).toMatch(NOT_SINGLE_BEARER);
     expect(upstream.requests.slice(relayedBefore)).toEqual([]);
   });
 });
@@ -286,6 +258,8 @@ describe("signing keys unavailable", () => {
     expect(down.logger.last().reason).toMatch(/^JWKS unavailable: .*127\.0\.0\.1/);
     expect(upstream.requests.slice(relayedBefore)).toEqual([]);
 
+    // Asking again is still "keys unavailable", never a 401 that would tell the client its token is bad.
+    expect((await postRaw(down.url, INITIALIZE, bearer(token))).status).toBe(503);
     // A token that cannot be a JWT is still judged (and refused) without the keys.
     expect((await postRaw(down.url, INITIALIZE, bearer("abc"))).status).toBe(401);
 
