@@ -8,8 +8,8 @@ import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startBackend, type TestBackend } from "../support/backend.js";
-import { connectClient, startGateway, type TestGateway } from "../support/gateway.js";
-import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import { connectClient, gatewaySettings, startGateway, type TestGateway } from "../support/gateway.js";
+import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 
 const NATIVE_POLICY = `
 tools:
@@ -60,13 +60,7 @@ describe.each([
     backend = await startBackend({ jsonResponse });
     const policyFile = join(policyDir, `${form}-${jsonResponse}.yaml`);
     await writeFile(policyFile, policy);
-    gateway = await startGateway({
-      MCP_BACKEND_URL: backend.url,
-      JWT_ISSUER: ISSUER,
-      JWT_AUDIENCE: AUDIENCE,
-      JWKS_URI: idp.jwksUri,
-      POLICY_FILE: policyFile,
-    });
+    gateway = await startGateway(gatewaySettings(idp, backend.url, { POLICY_FILE: policyFile }));
     employee = await connectClient(gateway.url, await idp.token({ subject: "emma", claims: { roles: ["employee"] } }));
     admin = await connectClient(gateway.url, await idp.token({ subject: "ada", claims: { roles: ["admin"] } }));
   });

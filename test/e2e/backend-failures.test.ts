@@ -1,12 +1,10 @@
 /** A backend that is down, slow or answering garbage gives a defined status, a JSON-RPC error and a log line. */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postRaw, startGateway, type TestGateway } from "../support/gateway.js";
-import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
-
-const ALLOW_ALL = fileURLToPath(new URL("../../policies/allow-all.yaml", import.meta.url));
+import { POLICIES, gatewaySettings, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
+import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import { freePort } from "../support/ports.js";
 
 let idp: TestIdentityProvider;
 let auth: Record<string, string>;
@@ -22,22 +20,11 @@ async function rawBackend(handler: Parameters<typeof createServer>[1]): Promise<
 }
 
 async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}/mcp`;
+  return `http://127.0.0.1:${await freePort()}/mcp`;
 }
 
 async function gatewayFor(backendUrl: string, extra: Record<string, string> = {}): Promise<TestGateway> {
-  const gateway = await startGateway({
-    MCP_BACKEND_URL: backendUrl,
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    JWKS_URI: idp.jwksUri,
-    POLICY_FILE: ALLOW_ALL,
-    ...extra,
-  });
+  const gateway = await startGateway(gatewaySettings(idp, backendUrl, { POLICY_FILE: POLICIES.allowAll, ...extra }));
   gateways.push(gateway);
   return gateway;
 }

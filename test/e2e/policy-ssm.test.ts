@@ -7,8 +7,8 @@ import { randomUUID } from "node:crypto";
 import { DeleteParametersCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type TestBackend } from "../support/backend.js";
-import { connectClient, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
-import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import { connectClient, gatewaySettings, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
+import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 
 const ssm = new SSMClient({});
 const CACHE_SECONDS = 1;
@@ -22,14 +22,7 @@ async function put(name: string, value: string, type: "String" | "SecureString" 
 }
 
 function gatewayOn(path: string): Promise<TestGateway> {
-  return startGateway({
-    MCP_BACKEND_URL: backend.url,
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    JWKS_URI: idp.jwksUri,
-    POLICY_SSM_PATH: path,
-    POLICY_CACHE_SECONDS: String(CACHE_SECONDS),
-  });
+  return startGateway(gatewaySettings(idp, backend.url, { POLICY_SSM_PATH: path, POLICY_CACHE_SECONDS: String(CACHE_SECONDS) }));
 }
 
 async function toolsSeenBy(gateway: TestGateway, token: string): Promise<string[]> {

@@ -2,13 +2,10 @@
  * Request shapes an SDK client would never send: batches, disguised method names, malformed messages, wrong
  * content types, oversized bodies, wrong HTTP methods. None may carry a denied item to the backend.
  */
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startBackend, type TestBackend } from "../support/backend.js";
-import { INITIALIZE, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
-import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
-
-const WALKTHROUGH_POLICY = fileURLToPath(new URL("../../policies/walkthrough.yaml", import.meta.url));
+import { INITIALIZE, POLICIES, gatewaySettings, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
+import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 
 let idp: TestIdentityProvider;
 let backend: TestBackend;
@@ -30,14 +27,7 @@ const call = (id: number, name: string) => ({ jsonrpc: "2.0", id, method: "tools
 beforeAll(async () => {
   idp = await startIdentityProvider();
   backend = await startBackend({ jsonResponse: true });
-  gateway = await startGateway({
-    MCP_BACKEND_URL: backend.url,
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    JWKS_URI: idp.jwksUri,
-    POLICY_FILE: WALKTHROUGH_POLICY,
-    MAX_BODY_BYTES: "4096",
-  });
+  gateway = await startGateway(gatewaySettings(idp, backend.url, { POLICY_FILE: POLICIES.walkthrough, MAX_BODY_BYTES: "4096" }));
   // The boss may call echo and nothing else.
   auth = { authorization: `Bearer ${await idp.token({ subject: "boss", claims: { roles: ["admin"] } })}` };
 });
@@ -165,13 +155,7 @@ describe("HTTP shape", () => {
       seen.push(request.headers);
       return Response.json({ jsonrpc: "2.0", id: 1, result: {} });
     }, { port: 0 });
-    const spyGateway = await startGateway({
-      MCP_BACKEND_URL: `${spy.url}/mcp`,
-      JWT_ISSUER: ISSUER,
-      JWT_AUDIENCE: AUDIENCE,
-      JWKS_URI: idp.jwksUri,
-      POLICY_FILE: WALKTHROUGH_POLICY,
-    });
+    const spyGateway = await startGateway(gatewaySettings(idp, `${spy.url}/mcp`, { POLICY_FILE: POLICIES.walkthrough }));
     try {
       const response = await postRaw(spyGateway.url, { jsonrpc: "2.0", id: 1, method: "ping" }, {
         ...auth,

@@ -5,31 +5,18 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postRaw, startGateway, type TestGateway } from "../support/gateway.js";
-import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
-
-const ALLOW_ALL_POLICY = fileURLToPath(new URL("../../policies/allow-all.yaml", import.meta.url));
+import { POLICIES, gatewaySettings, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
+import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import { freePort } from "../support/ports.js";
 const EVERYTHING_MAIN = join(
   dirname(createRequire(import.meta.url).resolve("@modelcontextprotocol/server-everything/package.json")),
   "dist/index.js",
 );
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 interface EverythingServer {
   url: string;
@@ -209,13 +196,7 @@ let viaGateway: Record<string, unknown>;
 
 beforeAll(async () => {
   [idp, everything] = await Promise.all([startIdentityProvider(), startEverything()]);
-  gateway = await startGateway({
-    MCP_BACKEND_URL: everything.url,
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    JWKS_URI: idp.jwksUri,
-    POLICY_FILE: ALLOW_ALL_POLICY,
-  });
+  gateway = await startGateway(gatewaySettings(idp, everything.url, { POLICY_FILE: POLICIES.allowAll }));
   token = await idp.token({ subject: "transparency", expiresIn: "1h" });
   const directSession = await connect(everything.url);
   direct = await runSession(directSession);

@@ -1,11 +1,10 @@
 /** The enterprise SSO walkthrough, end to end: SDK client → gateway → real MCP server, with real tokens and JWKS. */
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type TestBackend } from "../support/backend.js";
-import { connectClient, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
-import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import { POLICIES, connectClient, gatewaySettings, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
+import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 
-const WALKTHROUGH_POLICY = fileURLToPath(new URL("../../policies/walkthrough.yaml", import.meta.url));
+const WALKTHROUGH_POLICY = POLICIES.walkthrough;
 
 let idp: TestIdentityProvider;
 let backend: TestBackend;
@@ -16,13 +15,7 @@ let boss: string;
 beforeAll(async () => {
   idp = await startIdentityProvider();
   backend = await startBackend();
-  gateway = await startGateway({
-    MCP_BACKEND_URL: backend.url,
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    JWKS_URI: idp.jwksUri,
-    POLICY_FILE: WALKTHROUGH_POLICY,
-  });
+  gateway = await startGateway(gatewaySettings(idp, backend.url, { POLICY_FILE: WALKTHROUGH_POLICY }));
   jsmith = await idp.token({ subject: "jsmith", expiresIn: "10y" });
   boss = await idp.token({ subject: "pointy-haired-boss", claims: { roles: ["admin"] }, expiresIn: "10y" });
 });

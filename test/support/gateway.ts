@@ -1,4 +1,5 @@
 /** Starts the real gateway (configuration from environment-style settings, local adapter) and collects its log lines. */
+import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { serveGateway } from "../../functions/adapters/node-server.js";
@@ -6,6 +7,7 @@ import { loadConfigFromEnv } from "../../functions/config/gateway-config.js";
 import { createGatewayFromConfig } from "../../functions/core/create-gateway-from-config.js";
 import type { GatewayOptions } from "../../functions/core/gateway.js";
 import type { GatewayLogger } from "../../functions/logging.js";
+import { AUDIENCE, ISSUER } from "./identity-provider.js";
 
 export interface LogLine {
   level: "info" | "warn" | "error";
@@ -79,3 +81,14 @@ export const INITIALIZE = {
   method: "initialize",
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
 } as const;
+
+/** The example policies shipped in policies/. */
+export const POLICIES = {
+  walkthrough: fileURLToPath(new URL("../../policies/walkthrough.yaml", import.meta.url)),
+  allowAll: fileURLToPath(new URL("../../policies/allow-all.yaml", import.meta.url)),
+} as const;
+
+/** Gateway settings for the test identity provider (walkthrough issuer and audience) and a backend, plus extras. */
+export function gatewaySettings(idp: { jwksUri: string }, backendUrl: string, extra: Record<string, string>): Record<string, string> {
+  return { MCP_BACKEND_URL: backendUrl, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWKS_URI: idp.jwksUri, ...extra };
+}
