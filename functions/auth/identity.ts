@@ -26,7 +26,7 @@ export function readClaim(claims: Readonly<Record<string, unknown>>, name: strin
 
 /** Roles from a claim value: a list of strings, a single string, or a space-separated string. Anything else: none. */
 export function rolesFromClaim(value: unknown): string[] {
-  if (typeof value === "string") return value.split(" ").filter((role) => role.length > 0);
+  if (typeof value === "string") return value.split(/\s+/).filter((role) => role.length > 0);
   if (Array.isArray(value)) return value.filter((role): role is string => typeof role === "string");
   return [];
 }

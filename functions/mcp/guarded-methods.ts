@@ -14,9 +14,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function stringParam(params: unknown, key: string, kind: ItemKind, method: string): ItemReference {
+function stringParam(params: unknown, key: string, kind: ItemKind, method: string, where = "params"): ItemReference {
   const value = isObject(params) ? params[key] : undefined;
-  return typeof value === "string" ? { item: { kind, name: value } } : { malformed: `${method} needs params.${key} as a string` };
+  return typeof value === "string" ? { item: { kind, name: value } } : { malformed: `${method} needs ${where}.${key} as a string` };
 }
 
 const REFERENCES: ReadonlyMap<string, (params: unknown, method: string) => ItemReference> = new Map(Object.entries({
@@ -27,8 +27,8 @@ const REFERENCES: ReadonlyMap<string, (params: unknown, method: string) => ItemR
   "resources/unsubscribe": (params, method) => stringParam(params, "uri", "resource", method),
   "completion/complete": (params, method) => {
     const ref = isObject(params) ? params.ref : undefined;
-    if (isObject(ref) && ref.type === "ref/prompt") return stringParam(ref, "name", "prompt", method);
-    if (isObject(ref) && ref.type === "ref/resource") return stringParam(ref, "uri", "resource", method);
+    if (isObject(ref) && ref.type === "ref/prompt") return stringParam(ref, "name", "prompt", method, "params.ref");
+    if (isObject(ref) && ref.type === "ref/resource") return stringParam(ref, "uri", "resource", method, "params.ref");
     return { malformed: `${method} needs params.ref of type ref/prompt or ref/resource` };
   },
 }));

@@ -10,18 +10,24 @@
 /** Rewrites one parsed message; returns undefined to keep the event exactly as it came. */
 export type SseMessageMapper = (message: unknown) => unknown;
 
+/** Marks an event to drop: its data is neither empty nor JSON, so it cannot be checked. */
+const UNREADABLE = Symbol("unreadable");
+
 const LINE_BREAK = /\r\n|\r|\n/;
 
-function rewriteEvent(rawEvent: string, map: SseMessageMapper): string {
+function rewriteEvent(rawEvent: string, map: SseMessageMapper): string | typeof UNREADABLE {
   const lines = rawEvent.split(LINE_BREAK);
   const dataLines = lines.filter((line) => line === "data" || line.startsWith("data:"));
   if (dataLines.length === 0) return rawEvent;
   const data = dataLines.map((line) => line.slice(5).replace(/^ /, "")).join("\n");
+  // Priming events (an id with empty data) carry no message and pass as they are.
+  if (data.trim() === "") return rawEvent;
   let message: unknown;
   try {
     message = JSON.parse(data);
   } catch {
-    return rawEvent;
+    // A message the gateway cannot read is one it cannot filter: it is dropped, never passed on unchecked.
+    return UNREADABLE;
   }
   const replacement = map(message);
   if (replacement === undefined) return rawEvent;
@@ -40,14 +46,16 @@ function rewriteEvent(rawEvent: string, map: SseMessageMapper): string {
 
 /**
  * Finds the end of the first complete event in `buffer`: the index just past its blank line, or -1. A CR at the very
- * end of the buffer may be the first half of a CRLF, so it does not end a line until more text arrives.
+ * end of the buffer may be the first half of a CRLF, so it does not end a non-empty line until more text arrives; a
+ * CR that is itself the blank line ends the event at once (an LF after it is then an empty line of its own, which
+ * SSE ignores), so events of a CR-only stream are not held back until the next one arrives.
  */
 function endOfFirstEvent(buffer: string): number {
   let lineStart = 0;
   for (let i = 0; i < buffer.length; i++) {
     const ch = buffer[i];
     if (ch !== "\n" && ch !== "\r") continue;
-    if (ch === "\r" && i === buffer.length - 1) return -1;
+    if (ch === "\r" && i === buffer.length - 1) return i === lineStart ? i + 1 : -1;
     const lineEnd = ch === "\r" && buffer[i + 1] === "\n" ? i + 2 : i + 1;
     if (i === lineStart) return lineEnd;
     lineStart = lineEnd;
@@ -56,14 +64,21 @@ function endOfFirstEvent(buffer: string): number {
   return -1;
 }
 
-/** A byte stream transform applying `map` to every event's JSON data. */
-export function createSseFilter(map: SseMessageMapper): TransformStream<Uint8Array, Uint8Array> {
+/**
+ * A byte stream transform applying `map` to every event's JSON data. Events whose data is not JSON are dropped and
+ * reported to `onUnreadable`.
+ */
+export function createSseFilter(map: SseMessageMapper, onUnreadable: () => void = () => undefined): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let buffer = "";
+  const emit = (controller: TransformStreamDefaultController<Uint8Array>, text: string | typeof UNREADABLE) => {
+    if (text === UNREADABLE) onUnreadable();
+    else if (text.length > 0) controller.enqueue(encoder.encode(text));
+  };
   const drain = (controller: TransformStreamDefaultController<Uint8Array>) => {
     for (let end = endOfFirstEvent(buffer); end !== -1; end = endOfFirstEvent(buffer)) {
-      controller.enqueue(encoder.encode(rewriteEvent(buffer.slice(0, end), map)));
+      emit(controller, rewriteEvent(buffer.slice(0, end), map));
       buffer = buffer.slice(end);
     }
   };
@@ -75,10 +90,12 @@ export function createSseFilter(map: SseMessageMapper): TransformStream<Uint8Arr
     flush(controller) {
       buffer += decoder.decode();
       if (buffer.length === 0) return;
-      // An unterminated last event is never dispatched by clients, but it is still filtered before it is passed on.
-      buffer += "\n\n";
-      drain(controller);
-      if (buffer.length > 0) controller.enqueue(encoder.encode(buffer));
+      // An unterminated last event is never dispatched by clients. It is still filtered, and passed on unterminated
+      // (as it came when unchanged), so the gateway never completes an event the backend did not.
+      const complete = `${buffer}\n\n`;
+      const rewritten = rewriteEvent(complete, map);
+      if (rewritten === complete) emit(controller, buffer);
+      else emit(controller, rewritten === UNREADABLE ? rewritten : rewritten.slice(0, -1));
     },
   });
 }

@@ -24,13 +24,17 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { PolicyError } from "../errors.js";
 
-const roleList = z.union([z.string().min(1).transform((role) => [role]), z.array(z.string().min(1)).min(1)], {
-  error: "must be a role name or a non-empty list of role names",
+const ROLES_EXPECTED = "must be a role name or a non-empty list of role names";
+
+const roleList = z.union([z.string().min(1).transform((role) => [role]), z.array(z.string().min(1, { error: ROLES_EXPECTED }))], {
+  error: ROLES_EXPECTED,
+}).refine((roles) => roles.length > 0, { error: ROLES_EXPECTED });
+
+const grants = z.record(z.string(), roleList).superRefine((record, ctx) => {
+  if (Object.hasOwn(record, "")) ctx.addIssue({ code: "custom", path: [""], message: "a name or pattern must not be empty" });
 });
 
-const grants = z.record(z.string().min(1, { error: "patterns must not be empty" }), roleList);
-
-const celRule = z.string().min(1, { error: "a CEL rule must not be empty" });
+const celRule = z.string();
 
 export const ruleSchema = z.union(
   [
@@ -40,7 +44,7 @@ export const ruleSchema = z.union(
     z.strictObject({ require: celRule }).transform((r) => ({ effect: "require" as const, expression: r.require })),
   ],
   { error: "a rule is a CEL string, or an object with exactly one of allow, deny, require" },
-);
+).refine((rule) => rule.expression.trim().length > 0, { error: "a CEL rule must not be empty" });
 
 export const policyDocumentSchema = z
   .strictObject({
@@ -73,6 +77,18 @@ export interface NamedPolicyDocument {
   document: PolicyDocument;
 }
 
+/** A place in a document, written as it reads in YAML: `tools.echo`, `rules[0]`, `tools["search docs"]`. */
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  if (path.length === 0) return "(document)";
+  return path
+    .map((part, index) => {
+      if (typeof part === "number") return `[${part}]`;
+      const key = String(part);
+      return /^[A-Za-z_][\w-]*$/.test(key) ? `${index === 0 ? "" : "."}${key}` : `[${JSON.stringify(key)}]`;
+    })
+    .join("");
+}
+
 /** Parses and validates one document; errors name the origin, the place in the document and what was wrong. */
 export function parsePolicyDocument({ origin, text }: PolicySourceText): NamedPolicyDocument {
   let raw: unknown;
@@ -84,7 +100,7 @@ export function parsePolicyDocument({ origin, text }: PolicySourceText): NamedPo
   if (raw === null || raw === undefined) throw new PolicyError(`${origin}: the document is empty`);
   const result = policyDocumentSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.length ? issue.path.join(".") : "(document)"}: ${issue.message}`);
+    const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
     throw new PolicyError(`${origin}: ${problems.join("; ")}`);
   }
   return { origin, document: result.data };

@@ -81,6 +81,8 @@ export async function filteredResponse(
         const outcome = filterListResults(message, allows);
         log.countRemoved(outcome.removed);
         return outcome.removed > 0 ? outcome.message : undefined;
+      }, () => {
+        log.entry.reason = "backend sent an SSE event whose data is not JSON; it was dropped";
       }),
     );
     const finalEvent = () =>
