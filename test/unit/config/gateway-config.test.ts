@@ -1,0 +1,180 @@
+import { describe, expect, it } from "vitest";
+import { loadConfigFromEnv } from "../../../functions/config/gateway-config.js";
+import { isLoopbackUrl } from "../../../functions/config/loopback.js";
+import { ConfigError } from "../../../functions/errors.js";
+
+type Env = Record<string, string | undefined>;
+
+const MINIMAL: Env = {
+  MCP_BACKEND_URL: "http://localhost:8000/mcp",
+  JWT_ISSUER: "https://idp.example.com",
+  JWT_AUDIENCE: "mcp-gateway",
+  POLICY_FILE: "policies/walkthrough.yaml",
+};
+
+/** The problems a configuration is refused with (fails the test when it is accepted). */
+function problems(env: Env): readonly string[] {
+  try {
+    loadConfigFromEnv(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error(`accepted: ${JSON.stringify(env)}`);
+}
+
+describe("loadConfigFromEnv: defaults", () => {
+  it("fills every optional setting with its documented default", () => {
+    const config = loadConfigFromEnv(MINIMAL);
+    expect(config).toEqual({
+      backendUrl: new URL("http://localhost:8000/mcp"),
+      backendTimeoutMs: 25_000,
+      issuer: "https://idp.example.com",
+      audience: ["mcp-gateway"],
+      jwksUri: new URL("https://idp.example.com/.well-known/jwks.json"),
+      rolesClaim: "roles",
+      policySource: { kind: "file", path: "policies/walkthrough.yaml" },
+      policyCacheSeconds: 60,
+      mcpPath: "/mcp",
+      publicUrl: undefined,
+      authorizationServers: ["https://idp.example.com"],
+      maxBodyBytes: 1_048_576,
+    });
+  });
+
+  it("treats empty variables as unset", () => {
+    const config = loadConfigFromEnv({ ...MINIMAL, ROLES_CLAIM: "", MCP_PATH: "", BACKEND_TIMEOUT_MS: "", JWKS_URI: "", PUBLIC_URL: "" });
+    expect([config.rolesClaim, config.mcpPath, config.backendTimeoutMs, config.publicUrl]).toEqual(["roles", "/mcp", 25_000, undefined]);
+  });
+
+  it("derives the JWKS URI from an https issuer, with or without a trailing slash or a path", () => {
+    expect(loadConfigFromEnv({ ...MINIMAL, JWT_ISSUER: "https://idp.example.com/" }).jwksUri.href).toBe("https://idp.example.com/.well-known/jwks.json");
+    expect(loadConfigFromEnv({ ...MINIMAL, JWT_ISSUER: "https://idp.example.com/realms/acme" }).jwksUri.href).toBe(
+      "https://idp.example.com/realms/acme/.well-known/jwks.json",
+    );
+  });
+
+  it("reads comma-separated audiences and authorization servers, trimming and dropping empty entries", () => {
+    const config = loadConfigFromEnv({ ...MINIMAL, JWT_AUDIENCE: " a, b ,,c ", AUTHORIZATION_SERVERS: "https://as1, https://as2" });
+    expect(config.audience).toEqual(["a", "b", "c"]);
+    expect(config.authorizationServers).toEqual(["https://as1", "https://as2"]);
+  });
+
+  it("publishes no authorization server by default when the issuer is not https", () => {
+    const config = loadConfigFromEnv({ ...MINIMAL, JWT_ISSUER: "http://localhost:9000", JWKS_URI: "http://localhost:9000/jwks" });
+    expect(config.authorizationServers).toEqual([]);
+  });
+
+  it("takes explicit values", () => {
+    const config = loadConfigFromEnv({
+      ...MINIMAL,
+      POLICY_FILE: undefined,
+      POLICY_SSM_PATH: "/gateway/policies",
+      BACKEND_TIMEOUT_MS: "900000",
+      POLICY_CACHE_SECONDS: "0",
+      MAX_BODY_BYTES: "1024",
+      ROLES_CLAIM: "realm_access.roles",
+      MCP_PATH: "/v1/mcp",
+      PUBLIC_URL: "https://mcp.example.com",
+    });
+    expect(config).toMatchObject({
+      policySource: { kind: "ssm", path: "/gateway/policies" },
+      backendTimeoutMs: 900_000,
+      policyCacheSeconds: 0,
+      maxBodyBytes: 1024,
+      rolesClaim: "realm_access.roles",
+      mcpPath: "/v1/mcp",
+      publicUrl: new URL("https://mcp.example.com"),
+    });
+  });
+});
+
+describe("loadConfigFromEnv: refusals", () => {
+  it("reports every missing required variable at once, naming each", () => {
+    const found = problems({});
+    for (const name of ["MCP_BACKEND_URL", "JWT_ISSUER", "JWT_AUDIENCE", "POLICY_FILE or POLICY_SSM_PATH"]) {
+      expect(found.some((p) => p.startsWith(name))).toBe(true);
+    }
+    expect(() => loadConfigFromEnv({})).toThrow(/MCP_BACKEND_URL[\s\S]*JWT_ISSUER[\s\S]*JWT_AUDIENCE/);
+  });
+
+  it("names each bad variable of several", () => {
+    const found = problems({ ...MINIMAL, MCP_BACKEND_URL: "nope", BACKEND_TIMEOUT_MS: "0", MAX_BODY_BYTES: "x" });
+    expect(found).toHaveLength(3);
+    expect(found.map((p) => p.split(" ")[0])).toEqual(["MCP_BACKEND_URL", "BACKEND_TIMEOUT_MS", "MAX_BODY_BYTES"]);
+  });
+
+  it.each([["not a url"], ["localhost:8000/mcp"], ["ftp://backend/mcp"], ["file:///etc/passwd"]])("refuses MCP_BACKEND_URL=%s", (url) => {
+    expect(problems({ ...MINIMAL, MCP_BACKEND_URL: url })).toEqual([expect.stringMatching(/^MCP_BACKEND_URL must be an/)]);
+  });
+
+  it("refuses an audience list with no audience in it", () => {
+    expect(problems({ ...MINIMAL, JWT_AUDIENCE: " , " })).toEqual([expect.stringMatching(/^JWT_AUDIENCE /)]);
+  });
+
+  it.each([["http://idp.example.com/jwks"], ["http://10.0.0.5/jwks"], ["http://localhost.example.com/jwks"], ["http://127.0.0.1.nip.io/jwks"]])(
+    "refuses plain http JWKS_URI off loopback: %s",
+    (uri) => {
+      expect(problems({ ...MINIMAL, JWKS_URI: uri })).toEqual([expect.stringMatching(/^JWKS_URI must use https/)]);
+    },
+  );
+
+  it.each([["http://localhost:9000/jwks"], ["http://127.0.0.5:9000/jwks"], ["http://[::1]:9000/jwks"], ["https://idp.example.com/keys"]])(
+    "accepts JWKS_URI=%s",
+    (uri) => {
+      expect(loadConfigFromEnv({ ...MINIMAL, JWKS_URI: uri }).jwksUri.href).toBe(new URL(uri).href);
+    },
+  );
+
+  it("needs JWKS_URI when the issuer is not https", () => {
+    expect(problems({ ...MINIMAL, JWT_ISSUER: "http://localhost:9000" })).toEqual([
+      "JWKS_URI is required when JWT_ISSUER is not an https URL",
+    ]);
+    expect(problems({ ...MINIMAL, JWT_ISSUER: "acme-idp" })).toEqual(["JWKS_URI is required when JWT_ISSUER is not an https URL"]);
+  });
+
+  it("refuses both POLICY_FILE and POLICY_SSM_PATH", () => {
+    expect(problems({ ...MINIMAL, POLICY_SSM_PATH: "/gateway/policies" })).toEqual([
+      "POLICY_FILE and POLICY_SSM_PATH are both set; choose one policy source",
+    ]);
+  });
+
+  it("refuses an SSM path that does not start with /", () => {
+    expect(problems({ ...MINIMAL, POLICY_FILE: undefined, POLICY_SSM_PATH: "gateway" })).toEqual([
+      expect.stringMatching(/^POLICY_SSM_PATH /),
+    ]);
+  });
+
+  it.each([
+    ["BACKEND_TIMEOUT_MS", "0", /at least 1$/],
+    ["BACKEND_TIMEOUT_MS", "900001", /at most 900000$/],
+    ["BACKEND_TIMEOUT_MS", "1.5", /whole number/],
+    ["POLICY_CACHE_SECONDS", "-1", /whole number/],
+    ["POLICY_CACHE_SECONDS", "86401", /at most 86400$/],
+    ["MAX_BODY_BYTES", "1023", /at least 1024$/],
+    ["MAX_BODY_BYTES", "10485761", /at most 10485760$/],
+    ["MAX_BODY_BYTES", "1e6", /whole number/],
+  ])("refuses %s=%s", (name, value, message) => {
+    const found = problems({ ...MINIMAL, [name]: value });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(new RegExp(`^${name} `));
+    expect(found[0]).toMatch(message);
+  });
+
+  it("refuses an MCP_PATH that is not a path", () => {
+    expect(problems({ ...MINIMAL, MCP_PATH: "mcp" })).toEqual([expect.stringMatching(/^MCP_PATH /)]);
+    expect(problems({ ...MINIMAL, MCP_PATH: "/mcp?x=1" })).toEqual([expect.stringMatching(/^MCP_PATH /)]);
+  });
+});
+
+describe("isLoopbackUrl", () => {
+  it.each([["http://localhost"], ["http://LOCALHOST:1"], ["http://127.0.0.1"], ["http://127.255.0.9"], ["http://[::1]:80"]])(
+    "%s is loopback",
+    (url) => expect(isLoopbackUrl(new URL(url))).toBe(true),
+  );
+
+  it.each([["http://localhost.example.com"], ["http://127.0.0.1.example.com"], ["http://0.0.0.0"], ["http://[::2]"], ["http://10.0.0.1"]])(
+    "%s is not loopback",
+    (url) => expect(isLoopbackUrl(new URL(url))).toBe(false),
+  );
+});
