@@ -21,6 +21,8 @@ const RETRY_WITHOUT_POLICY_MS = 1_000;
 
 export class PolicyStore {
   private policy: CompiledPolicy | undefined;
+  /** The source texts the policy in force was compiled from. */
+  private fingerprint: string | undefined;
   private nextLoadAt = 0;
   private loading: Promise<void> | undefined;
   private readonly now: () => number;
@@ -46,11 +48,18 @@ export class PolicyStore {
   private async reload(): Promise<void> {
     try {
       const texts = await this.source.load();
-      const policy = compilePolicy(texts.map(parsePolicyDocument));
-      const changed = this.policy === undefined;
-      this.policy = policy;
+      const fingerprint = JSON.stringify(texts);
+      // Unchanged documents are not parsed and compiled again.
+      if (fingerprint !== this.fingerprint || !this.policy) {
+        this.policy = compilePolicy(texts.map(parsePolicyDocument));
+        this.fingerprint = fingerprint;
+        this.options.logger.info("policy loaded", {
+          source: this.source.location,
+          documents: this.policy.origins,
+          rules: this.policy.rules.length,
+        });
+      }
       this.nextLoadAt = this.now() + this.options.cacheSeconds * 1000;
-      if (changed) this.options.logger.info("policy loaded", { source: this.source.location, documents: policy.origins, rules: policy.rules.length });
     } catch (err) {
       const detail = err instanceof Error ? err.message : String(err);
       if (this.policy) {
