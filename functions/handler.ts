@@ -4,15 +4,19 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { createLambdaHandler } from "./adapters/lambda.js";
 import { SERVICE_NAME, toGatewayLogger } from "./adapters/logger.js";
+import { createCloudWatchMetrics } from "./adapters/metrics.js";
 import { loadConfigFromEnv } from "./config/gateway-config.js";
 import { createGatewayFromConfig } from "./core/create-gateway-from-config.js";
 
-// A buffered API Gateway integration cannot hold a server-to-client stream open, so GET is answered 405.
 const logger = new Logger({ serviceName: SERVICE_NAME });
-const gateway = createGatewayFromConfig(loadConfigFromEnv(), toGatewayLogger(logger), { serverStreams: false });
+const { metrics, gatewayMetrics } = createCloudWatchMetrics();
+// A buffered API Gateway integration cannot hold a server-to-client stream open, so GET is answered 405.
+const gateway = createGatewayFromConfig(loadConfigFromEnv(), toGatewayLogger(logger), { serverStreams: false }, gatewayMetrics);
 await gateway.warmUp();
 
 // Every log line of an invocation carries its request id, so an access-log line can be tied to it.
-export const handler = createLambdaHandler(gateway).use(injectLambdaContext(logger));
+// Metrics are published (as EMF log lines) when each invocation ends.
+export const handler = createLambdaHandler(gateway).use(injectLambdaContext(logger)).use(logMetrics(metrics));

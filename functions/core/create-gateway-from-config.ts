@@ -2,17 +2,24 @@
 import { createTokenVerifier } from "../auth/token-verifier.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
 import type { GatewayLogger } from "../logging.js";
+import type { GatewayMetrics } from "../metrics.js";
 import { PolicyStore } from "../policy/policy-store.js";
 import { createPolicySource } from "../policy/sources.js";
 import { createGateway, type Gateway, type GatewayOptions } from "./gateway.js";
 
-export function createGatewayFromConfig(config: GatewayConfig, logger: GatewayLogger, options: GatewayOptions = {}): Gateway {
+export function createGatewayFromConfig(
+  config: GatewayConfig,
+  logger: GatewayLogger,
+  options: GatewayOptions = {},
+  metrics?: GatewayMetrics,
+): Gateway {
   return createGateway(
     {
       config,
       verifier: createTokenVerifier(config),
       policies: new PolicyStore(createPolicySource(config.policySource), { cacheSeconds: config.policyCacheSeconds, logger }),
       logger,
+      metrics,
     },
     options,
   );

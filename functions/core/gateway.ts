@@ -12,6 +12,7 @@ import { AccessLog } from "../http/access-log.js";
 import { errorToResponse, jsonResponse, logReason } from "../http/error-response.js";
 import { isMetadataPath, metadataUrl, protectedResourceMetadata } from "../http/protected-resource.js";
 import type { GatewayLogger } from "../logging.js";
+import type { GatewayMetrics } from "../metrics.js";
 import { RpcCode, singleRequestId, type JsonRpcId } from "../mcp/jsonrpc.js";
 import type { CompiledPolicy } from "../policy/compile.js";
 import { decide } from "../policy/decide.js";
@@ -27,6 +28,8 @@ export interface GatewayDependencies {
   /** The policy in force; undefined when none could be loaded (every MCP request is then refused). */
   policies: { current(): Promise<CompiledPolicy | undefined> };
   logger: GatewayLogger;
+  /** Receives every finished request (CloudWatch metrics on Lambda). Default: none. */
+  metrics?: GatewayMetrics;
 }
 
 /** What the hosting runtime can do; adapters set these, the core only obeys them. */
@@ -79,7 +82,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
   }
 
   async function handle(request: Request): Promise<Response> {
-    const log = new AccessLog(logger, request);
+    const log = new AccessLog(logger, request, deps.metrics);
     const path = log.entry.path;
     let rpcId: JsonRpcId | undefined;
     try {

@@ -3,6 +3,7 @@
  * when the stream ends), with what an operator needs to answer "who did what, and why was it refused?".
  */
 import type { GatewayLogger } from "../logging.js";
+import { NO_METRICS, type GatewayMetrics } from "../metrics.js";
 
 export interface AccessLogEntry {
   /** When the request arrived (ISO 8601). */
@@ -42,6 +43,7 @@ export class AccessLog {
   constructor(
     private readonly logger: GatewayLogger,
     request: Request,
+    private readonly metrics: GatewayMetrics = NO_METRICS,
   ) {
     this.entry = { time: new Date().toISOString(), httpMethod: request.method, path: new URL(request.url).pathname };
     const sessionId = request.headers.get("mcp-session-id");
@@ -71,5 +73,6 @@ export class AccessLog {
           ? `request refused: ${reason}`
           : `request ended: ${reason}`;
     this.logger[level](message, { ...this.entry });
+    this.metrics.requestCompleted(this.entry);
   }
 }

@@ -1,0 +1,50 @@
+/**
+ * What the gateway counts, derived from each request's access-log entry, so the log line and the metrics can never
+ * disagree. The core reports through `GatewayMetrics`; on Lambda they become CloudWatch metrics (EMF).
+ */
+import type { AccessLogEntry } from "./http/access-log.js";
+
+/** CloudWatch namespace of the gateway's metrics (dimension `service` = `mcp-sso-gateway`). */
+export const METRICS_NAMESPACE = "McpSsoGateway";
+
+export const METRIC_NAMES = {
+  /** Every request. */
+  requests: "Requests",
+  /** MCP messages refused by the policy (a refused body counts once). */
+  denials: "Denials",
+  /** 401 answers: no token, or an invalid one. */
+  authenticationFailures: "AuthenticationFailures",
+  /** 502 and 504 answers: the backend was unreachable, too slow, or answered garbage. */
+  backendErrors: "BackendErrors",
+  /** Items removed from list results by the policy. */
+  listItemsRemoved: "ListItemsRemoved",
+  /** Milliseconds from arrival to the end of the response. */
+  latency: "Latency",
+} as const;
+
+export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
+
+export interface MetricValue {
+  name: MetricName;
+  unit: "Count" | "Milliseconds";
+  value: number;
+}
+
+/** The metric values one finished request contributes. */
+export function metricValues(entry: Readonly<AccessLogEntry>): MetricValue[] {
+  const values: MetricValue[] = [{ name: METRIC_NAMES.requests, unit: "Count", value: 1 }];
+  const status = entry.status ?? 0;
+  if (status === 401) values.push({ name: METRIC_NAMES.authenticationFailures, unit: "Count", value: 1 });
+  else if (entry.decision === "denied" && status < 500) values.push({ name: METRIC_NAMES.denials, unit: "Count", value: 1 });
+  if (status === 502 || status === 504) values.push({ name: METRIC_NAMES.backendErrors, unit: "Count", value: 1 });
+  if (entry.listItemsRemoved) values.push({ name: METRIC_NAMES.listItemsRemoved, unit: "Count", value: entry.listItemsRemoved });
+  if (entry.durationMs !== undefined) values.push({ name: METRIC_NAMES.latency, unit: "Milliseconds", value: entry.durationMs });
+  return values;
+}
+
+/** Receives each finished request. */
+export interface GatewayMetrics {
+  requestCompleted(entry: Readonly<AccessLogEntry>): void;
+}
+
+export const NO_METRICS: GatewayMetrics = { requestCompleted: () => undefined };

@@ -1,0 +1,114 @@
+/**
+ * The deployment's settings, from cdk.json context or `-c key=value` flags, validated once at synth.
+ *
+ * The runtime rules are not written twice: the settings are turned into the Lambda function's environment and
+ * checked by the same `loadConfigFromEnv` the function runs at cold start, with messages renamed to the context keys
+ * a deployer types. Rules that only matter in AWS (no loopback addresses) are added here.
+ */
+import { loadConfigFromEnv } from "../functions/config/gateway-config.js";
+import { isLoopbackUrl } from "../functions/config/loopback.js";
+import { ConfigError } from "../functions/errors.js";
+
+/** How clients reach the function. */
+export type FrontDoor =
+  /** HTTP API, `$default` stage (so `/mcp` and `/.well-known/...` sit at the root); 30 s per request; buffered. */
+  | "httpApi"
+  /** REST API with Lambda response streaming: SSE streamed as produced, requests up to 15 minutes. */
+  | "restStreaming";
+
+export const FRONT_DOORS: readonly FrontDoor[] = ["httpApi", "restStreaming"];
+
+export interface GatewaySettings {
+  /** Context `issuer` (required): the exact `iss` tokens must carry. */
+  issuer: string;
+  /** Context `audience` (required): accepted `aud` values, comma-separated. */
+  audience: string[];
+  /** Context `jwksUri`: the issuer's JWKS (https). Default `<issuer>/.well-known/jwks.json` for an https issuer. */
+  jwksUri: string | undefined;
+  /** Context `backendUrl` (required): the backend MCP server's Streamable HTTP endpoint, reachable from the function. */
+  backendUrl: string;
+  /** Context `policyPath`: the SSM path holding the policy documents. Default `/mcp-sso-gateway/<stack name>/policies`. */
+  policyPath: string;
+  /** Context `rolesClaim`: the claim holding the caller's roles. Default `roles`. */
+  rolesClaim: string | undefined;
+  /** Context `frontDoor`: `httpApi` (default) or `restStreaming`. */
+  frontDoor: FrontDoor;
+}
+
+/** Context key → the environment variable it becomes, for renaming runtime messages. */
+const CONTEXT_FOR_ENV: Readonly<Record<string, string>> = {
+  JWT_ISSUER: "issuer",
+  JWT_AUDIENCE: "audience",
+  JWKS_URI: "jwksUri",
+  MCP_BACKEND_URL: "backendUrl",
+  POLICY_SSM_PATH: "policyPath",
+  ROLES_CLAIM: "rolesClaim",
+};
+
+function renameToContextKeys(problem: string): string {
+  return problem.replace(/\b[A-Z][A-Z_]+\b/g, (name) => (CONTEXT_FOR_ENV[name] ? `'${CONTEXT_FOR_ENV[name]}'` : name));
+}
+
+export function defaultPolicyPath(stackName: string): string {
+  return `/mcp-sso-gateway/${stackName.replace(/[^A-Za-z0-9_.-]/g, "-")}/policies`;
+}
+
+/** The function's environment for these settings (the variables `loadConfigFromEnv` reads). */
+export function functionEnvironment(settings: GatewaySettings): Record<string, string> {
+  return {
+    MCP_BACKEND_URL: settings.backendUrl,
+    JWT_ISSUER: settings.issuer,
+    JWT_AUDIENCE: settings.audience.join(","),
+    ...(settings.jwksUri ? { JWKS_URI: settings.jwksUri } : {}),
+    POLICY_SSM_PATH: settings.policyPath,
+    ...(settings.rolesClaim ? { ROLES_CLAIM: settings.rolesClaim } : {}),
+  };
+}
+
+function text(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const s = String(value).trim();
+  return s === "" ? undefined : s;
+}
+
+/**
+ * Reads and validates the settings; throws ConfigError naming every bad context key at once.
+ * @param context reads one context value (`app.node.tryGetContext`).
+ */
+export function settingsFromContext(context: (key: string) => unknown, stackName: string): GatewaySettings {
+  const frontDoor = text(context("frontDoor")) ?? "httpApi";
+  const settings: GatewaySettings = {
+    issuer: text(context("issuer")) ?? "",
+    audience: (text(context("audience")) ?? "").split(",").map((a) => a.trim()).filter((a) => a.length > 0),
+    jwksUri: text(context("jwksUri")),
+    backendUrl: text(context("backendUrl")) ?? "",
+    policyPath: text(context("policyPath")) ?? defaultPolicyPath(stackName),
+    rolesClaim: text(context("rolesClaim")),
+    frontDoor: frontDoor as FrontDoor,
+  };
+  validateSettings(settings);
+  return settings;
+}
+
+/** Throws ConfigError naming each bad setting (as the context keys `-c key=value` a deployer types). */
+export function validateSettings(settings: GatewaySettings): void {
+  const problems: string[] = [];
+  if (!FRONT_DOORS.includes(settings.frontDoor)) {
+    problems.push(`'frontDoor' must be one of ${FRONT_DOORS.join(", ")}, not ${JSON.stringify(settings.frontDoor)}`);
+  }
+  try {
+    loadConfigFromEnv(functionEnvironment(settings));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems.map(renameToContextKeys));
+  }
+  // The function runs in AWS: an address on the deployer's own machine can never be right there.
+  for (const [key, value] of [["jwksUri", settings.jwksUri], ["backendUrl", settings.backendUrl]] as const) {
+    if (value && URL.canParse(value) && isLoopbackUrl(new URL(value))) {
+      problems.push(`'${key}' points at a loopback address (${value}), which the deployed function cannot reach`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError([...problems, "(settings come from cdk.json context or -c key=value flags)"]);
+  }
+}

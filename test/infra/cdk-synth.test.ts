@@ -1,0 +1,58 @@
+/** `npx cdk synth` as a deployer runs it: offline, for both front doors, and refusing bad settings by name. */
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const CDK = join(ROOT, "node_modules/.bin/cdk");
+const outputs: string[] = [];
+
+const REQUIRED = {
+  issuer: "https://dev-123456.okta.com/oauth2/default",
+  audience: "api://mcp",
+  jwksUri: "https://dev-123456.okta.com/oauth2/default/v1/keys",
+  backendUrl: "https://mcp.internal.example.com/mcp",
+};
+
+async function synth(context: Record<string, string>): Promise<{ code: number; output: string; dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "cdk-out-"));
+  outputs.push(dir);
+  const args = ["synth", "--quiet", "--output", dir, ...Object.entries(context).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
+  return new Promise((resolve) => {
+    execFile(CDK, args, { cwd: ROOT, timeout: 120_000, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" } }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}`, dir });
+    });
+  });
+}
+
+afterAll(() => Promise.all(outputs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+describe("cdk synth", () => {
+  it.each(["httpApi", "restStreaming"])("succeeds offline for the %s front door", async (frontDoor) => {
+    const { code, output, dir } = await synth({ ...REQUIRED, frontDoor });
+    expect(output).not.toMatch(/error/i);
+    expect(code).toBe(0);
+    const template = JSON.parse(await readFile(join(dir, "McpSsoGateway.template.json"), "utf8")) as { Resources: Record<string, { Type: string }> };
+    const types = Object.values(template.Resources).map((r) => r.Type);
+    expect(types).toContain("AWS::Lambda::Function");
+    expect(types).toContain(frontDoor === "httpApi" ? "AWS::ApiGatewayV2::Api" : "AWS::ApiGateway::RestApi");
+  });
+
+  it("fails with a message naming each missing setting", async () => {
+    const { code, output } = await synth({ issuer: REQUIRED.issuer });
+    expect(code).not.toBe(0);
+    expect(output).toContain("'audience' is required");
+    expect(output).toContain("'backendUrl' is required");
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it("fails with a message naming a malformed setting", async () => {
+    const { code, output } = await synth({ ...REQUIRED, jwksUri: "http://idp.example.com/keys", frontDoor: "lambdaUrl" });
+    expect(code).not.toBe(0);
+    expect(output).toContain("'jwksUri' must use https");
+    expect(output).toContain("'frontDoor' must be one of httpApi, restStreaming");
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * The infrastructure, proven by synthesis: template assertions for both front doors, and cdk-nag's AwsSolutions
+ * checks with nothing left unacknowledged.
+ */
+import { App, Duration, Stack } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import * as kms from "aws-cdk-lib/aws-kms";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { beforeAll, describe, expect, it } from "vitest";
+import { METRICS_NAMESPACE } from "../../functions/metrics.js";
+import { type FrontDoor } from "../../lib/gateway-settings.js";
+import { GatewayStack, type GatewayStackProps } from "../../lib/gateway-stack.js";
+import { McpSsoGateway } from "../../lib/mcp-sso-gateway.js";
+
+const SETTINGS = {
+  issuer: "https://login.microsoftonline.com/tenant-id/v2.0",
+  audience: ["api://mcp-gateway", "11111111-2222-3333-4444-555555555555"],
+  jwksUri: "https://login.microsoftonline.com/tenant-id/discovery/v2.0/keys",
+  backendUrl: "https://mcp.internal.example.com/mcp",
+  policyPath: "/mcp-sso-gateway/Test/policies",
+  rolesClaim: "roles",
+};
+
+function synth(frontDoor: FrontDoor, gateway?: GatewayStackProps["gateway"]): { app: App; stack: GatewayStack; template: Template } {
+  const app = new App();
+  const stack = new GatewayStack(app, `Test-${frontDoor}`, { settings: { ...SETTINGS, frontDoor }, gateway });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+describe.each(["httpApi", "restStreaming"] as const)("the %s stack", (frontDoor) => {
+  let app: App;
+  let stack: GatewayStack;
+  let template: Template;
+  beforeAll(() => {
+    ({ app, stack, template } = synth(frontDoor));
+  });
+
+  it("runs the gateway on Node.js 22 or newer, arm64, with JSON logs and the validated settings as environment", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: Match.stringLikeRegexp("^nodejs(2[2-9]|[3-9]\\d)\\.x$"),
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+      MemorySize: 512,
+      Timeout: frontDoor === "httpApi" ? 29 : 900,
+      LoggingConfig: Match.objectLike({ LogFormat: "JSON" }),
+      Environment: {
+        Variables: Match.objectLike({
+          MCP_BACKEND_URL: SETTINGS.backendUrl,
+          JWT_ISSUER: SETTINGS.issuer,
+          JWT_AUDIENCE: SETTINGS.audience.join(","),
+          JWKS_URI: SETTINGS.jwksUri,
+          POLICY_SSM_PATH: SETTINGS.policyPath,
+          ROLES_CLAIM: "roles",
+          POLICY_CACHE_SECONDS: "60",
+          BACKEND_TIMEOUT_MS: frontDoor === "httpApi" ? "25000" : "60000",
+          POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+          PUBLIC_URL: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it("lets the function read exactly the policy path, and nothing else of SSM or KMS", () => {
+    const statements = Object.values(template.findResources("AWS::IAM::Policy")).flatMap(
+      (policy) => (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement,
+    );
+    const ssmOrKms = statements.filter((s) => JSON.stringify(s.Action).match(/ssm:|kms:/));
+    expect(ssmOrKms).toEqual([
+      {
+        Action: "ssm:GetParametersByPath",
+        Effect: "Allow",
+        Resource: {
+          "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":ssm:", { Ref: "AWS::Region" }, ":", { Ref: "AWS::AccountId" }, `:parameter${SETTINGS.policyPath}`]],
+        },
+      },
+    ]);
+    expect(JSON.stringify(statements)).not.toContain("*");
+  });
+
+  it("seeds one parameter it owns under the policy path, granting nothing", () => {
+    const parameters = template.findResources("AWS::SSM::Parameter");
+    expect(Object.values(parameters)).toHaveLength(1);
+    template.hasResourceProperties("AWS::SSM::Parameter", {
+      Name: `${SETTINGS.policyPath}/stack-default`,
+      Type: "String",
+      Value: Match.stringLikeRegexp("description: Stack default"),
+    });
+    const value = (Object.values(parameters)[0] as { Properties: { Value: string } }).Properties.Value;
+    expect(value).not.toMatch(/^(tools|prompts|resources|rules|mcpAuthorization):/m);
+  });
+
+  it("keeps logs for a month: the function's and the API's access logs", () => {
+    template.resourcePropertiesCountIs("AWS::Logs::LogGroup", { RetentionInDays: 30 }, 2);
+  });
+
+  it("alarms on backend errors and on 5xx answers", () => {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", { Namespace: METRICS_NAMESPACE, MetricName: "BackendErrors", Threshold: 5 });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "AWS/ApiGateway",
+      MetricName: frontDoor === "httpApi" ? "5xx" : "5XXError",
+    });
+  });
+
+  it("outputs the MCP endpoint, the metadata URL and the policy path", () => {
+    template.hasOutput("McpEndpointUrl", { Value: Match.objectLike({ "Fn::Join": Match.arrayWith([Match.arrayWith(["/mcp"])]) }) });
+    template.hasOutput("ProtectedResourceMetadataUrl", {
+      Value: Match.objectLike({ "Fn::Join": Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp("/.well-known/oauth-protected-resource/mcp$")])]) }),
+    });
+    template.hasOutput("PolicySsmPath", { Value: SETTINGS.policyPath });
+  });
+
+  it("passes cdk-nag's AwsSolutions checks with nothing unacknowledged", () => {
+    const report = new AwsSolutionsChecks(app).validateScope(stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+});
+
+describe("front-door specifics", () => {
+  it("httpApi: one $default stage with JSON access logs, every route to the function", () => {
+    const { template } = synth("httpApi");
+    template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      StageName: "$default",
+      AutoDeploy: true,
+      AccessLogSettings: Match.objectLike({ Format: Match.stringLikeRegexp("requestId") }),
+    });
+    template.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: "$default" });
+    template.hasResourceProperties("AWS::ApiGatewayV2::Integration", { IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0" });
+  });
+
+  it("restStreaming: Lambda proxy integrations that stream, with a 15-minute timeout, on every path", () => {
+    const { template } = synth("restStreaming");
+    const methods = template.findResources("AWS::ApiGateway::Method");
+    expect(Object.keys(methods).length).toBeGreaterThanOrEqual(2);
+    for (const method of Object.values(methods) as Array<{ Properties: { HttpMethod: string; Integration: Record<string, unknown> } }>) {
+      expect(method.Properties.HttpMethod).toBe("ANY");
+      expect(method.Properties.Integration).toMatchObject({ Type: "AWS_PROXY", ResponseTransferMode: "STREAM", TimeoutInMillis: 900_000 });
+    }
+    template.hasResourceProperties("AWS::ApiGateway::Resource", { PathPart: "{proxy+}" });
+    template.hasResourceProperties("AWS::ApiGateway::Stage", { StageName: "prod", AccessLogSetting: Match.objectLike({}) });
+  });
+});
+
+describe("options", () => {
+  it("grants decryption with a customer-managed key only when one is configured", () => {
+    const stack = new Stack(new App(), "WithKey");
+    const keyArn = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    new McpSsoGateway(stack, "Gateway", { ...SETTINGS, frontDoor: "httpApi", policyKmsKey: kms.Key.fromKeyArn(stack, "Key", keyArn) });
+    Template.fromStack(stack).hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: "kms:Decrypt", Resource: keyArn })]) },
+    });
+  });
+
+  it("takes memory and timeouts as props", () => {
+    const { template } = synth("httpApi", { memorySize: 1024, timeout: Duration.seconds(20), backendTimeout: Duration.seconds(10) });
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      MemorySize: 1024,
+      Timeout: 20,
+      Environment: { Variables: Match.objectLike({ BACKEND_TIMEOUT_MS: "10000" }) },
+    });
+  });
+});
