@@ -32,6 +32,8 @@ let jsmith: string;
 const savedEnv: Record<string, string | undefined> = {};
 /** The JSON log lines the function wrote (Powertools writes to stdout and stderr directly). */
 const logLines: Record<string, unknown>[] = [];
+/** The CloudWatch metrics (embedded metric format lines) the function published. */
+const metricLines: Record<string, unknown>[] = [];
 
 function captureLogs(stream: NodeJS.WriteStream) {
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
@@ -39,7 +41,7 @@ function captureLogs(stream: NodeJS.WriteStream) {
     const text = String(chunk);
     try {
       const line = JSON.parse(text) as Record<string, unknown>;
-      if (line.service === "mcp-sso-gateway") return logLines.push(line) > 0;
+      if (line.service === "mcp-sso-gateway") return ("_aws" in line ? metricLines : logLines).push(line) > 0;
     } catch {
       // not a log line of the function
     }
@@ -226,6 +228,16 @@ describe("the Lambda handler, beyond the two formats", () => {
     const request: ClientRequest = { method: "GET", path: "/.well-known/oauth-protected-resource/mcp" };
     const reply = await invoke(restApiEvent(request, { domainName, stage: "prod", executeApiDomain: true }));
     expect(JSON.parse(reply.body)).toMatchObject({ resource: `https://${domainName}/prod/mcp` });
+  });
+
+  it("publishes CloudWatch metrics for each invocation, derived from its access-log line", async () => {
+    const before = metricLines.length;
+    await invoke(httpApiEvent({ method: "POST", path: "/mcp", body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }) }, { domainName: HTTP_API_DOMAIN, stage: "$default" }));
+    expect(metricLines.length).toBe(before + 1);
+    const emf = metricLines.at(-1) as { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Metrics: Array<{ Name: string }> }> } } & Record<string, unknown>;
+    expect(emf._aws.CloudWatchMetrics[0]?.Namespace).toBe("McpSsoGateway");
+    expect(emf).toMatchObject({ Requests: 1, AuthenticationFailures: 1 });
+    expect(emf.Latency).toEqual(expect.any(Number));
   });
 
   it("writes the invocation's request id into its access-log line", async () => {
