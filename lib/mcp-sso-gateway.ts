@@ -12,11 +12,20 @@ import type * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
+import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import { Construct } from "constructs";
 import { METRICS_NAMESPACE, METRIC_NAMES } from "../functions/metrics.js";
 import { functionEnvironment, validateSettings, type GatewaySettings } from "./gateway-settings.js";
 import { createFrontDoor, type CustomDomain, type FrontDoorResources } from "./front-door.js";
+
+/**
+ * The gateway's own credential for the backend, sent in `header` on every backend request (the caller's token never
+ * is). Kept in Secrets Manager or in an SSM SecureString parameter; the function may read exactly that one.
+ */
+export type BackendCredential =
+  | { header: string; secret: secretsmanager.ISecret }
+  | { header: string; parameter: ssm.IParameter };
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DEFAULT_SEED_POLICY = fileURLToPath(new URL("../policies/stack-default.yaml", import.meta.url));
@@ -53,6 +62,8 @@ export interface McpSsoGatewayProps extends GatewaySettings {
   vpcSubnets?: ec2.SubnetSelection;
   /** Security groups of the function in `vpc`. */
   securityGroups?: ec2.ISecurityGroup[];
+  /** A credential the gateway sends to a protected backend. Default: none. */
+  backendCredential?: BackendCredential;
 }
 
 export class McpSsoGateway extends Construct {
@@ -121,6 +132,7 @@ export class McpSsoGateway extends Construct {
       NODE_OPTIONS: "--enable-source-maps",
     };
     for (const [name, value] of Object.entries(environment)) this.function.addEnvironment(name, value);
+    if (props.backendCredential) this.useBackendCredential(props.backendCredential);
 
     this.grantPolicyRead(props.policyPath, props.policyKmsKey);
     this.addAlarms();
@@ -136,6 +148,17 @@ export class McpSsoGateway extends Construct {
     );
     // SecureStrings under the AWS managed key need no grant; a customer-managed key must allow decryption.
     key?.grantDecrypt(this.function);
+  }
+
+  private useBackendCredential(credential: BackendCredential): void {
+    this.function.addEnvironment("BACKEND_CREDENTIAL_HEADER", credential.header);
+    if ("secret" in credential) {
+      this.function.addEnvironment("BACKEND_CREDENTIAL_SECRET_ID", credential.secret.secretArn);
+      credential.secret.grantRead(this.function);
+    } else {
+      this.function.addEnvironment("BACKEND_CREDENTIAL_SSM_PARAMETER", credential.parameter.parameterName);
+      credential.parameter.grantRead(this.function);
+    }
   }
 
   private addAlarms(): void {

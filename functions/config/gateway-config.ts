@@ -15,6 +15,21 @@ export type PolicySourceConfig =
   /** `POLICY_SSM_PATH`: every SSM parameter under this path is a document; they are merged. */
   | { kind: "ssm"; path: string };
 
+/** Where the gateway's own credential for the backend is kept. */
+export type BackendCredentialSource =
+  /** `BACKEND_CREDENTIAL_SSM_PARAMETER`: an SSM parameter (SecureString, decrypted). */
+  | { kind: "ssm"; name: string }
+  /** `BACKEND_CREDENTIAL_SECRET_ID`: a Secrets Manager secret (its SecretString), by name or ARN. */
+  | { kind: "secretsmanager"; secretId: string };
+
+export interface BackendCredentialConfig {
+  /** `BACKEND_CREDENTIAL_HEADER`: the header sent to the backend, e.g. `Authorization` or `X-Api-Key`. */
+  header: string;
+  source: BackendCredentialSource;
+  /** `BACKEND_CREDENTIAL_CACHE_SECONDS`: how long the value is used before it is read again. Default 300. */
+  cacheSeconds: number;
+}
+
 export interface GatewayConfig {
   /** `MCP_BACKEND_URL` (required): the backend MCP server's Streamable HTTP endpoint, e.g. `http://localhost:8000/mcp`. */
   backendUrl: URL;
@@ -55,6 +70,12 @@ export interface GatewayConfig {
   authorizationServers: string[];
   /** `MAX_BODY_BYTES`: largest request body accepted, in bytes; larger ones get 413. Default 1048576 (1 MiB). */
   maxBodyBytes: number;
+  /**
+   * The gateway's own credential for the backend, sent on every backend request in a configured header. The caller's
+   * token is never forwarded (the MCP spec forbids token passthrough); this is how a protected backend trusts the
+   * gateway instead. Default: none.
+   */
+  backendCredential: BackendCredentialConfig | undefined;
 }
 
 const DEFAULTS = {
@@ -63,7 +84,14 @@ const DEFAULTS = {
   POLICY_CACHE_SECONDS: 60,
   MCP_PATH: "/mcp",
   MAX_BODY_BYTES: 1_048_576,
+  BACKEND_CREDENTIAL_CACHE_SECONDS: 300,
 } as const;
+
+/** Headers the gateway sets or passes itself; a backend credential may not take their place. */
+const RESERVED_HEADERS = new Set([
+  "host", "content-type", "content-length", "accept", "transfer-encoding", "connection",
+  "mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name",
+]);
 
 const httpUrl = z
   .string({ error: "is required" })
@@ -106,6 +134,15 @@ const envSchema = z
     PUBLIC_URL: httpUrl.optional(),
     AUTHORIZATION_SERVERS: list.optional(),
     MAX_BODY_BYTES: integer(1024, 10 * 1_048_576, DEFAULTS.MAX_BODY_BYTES),
+    BACKEND_CREDENTIAL_HEADER: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "must be an HTTP header name" })
+      .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), { error: "must not be a header the gateway manages (Host, Content-*, Mcp-*, ...)" })
+      .optional(),
+    BACKEND_CREDENTIAL_SSM_PARAMETER: z.string().trim().min(1).optional(),
+    BACKEND_CREDENTIAL_SECRET_ID: z.string().trim().min(1).optional(),
+    BACKEND_CREDENTIAL_CACHE_SECONDS: integer(0, 86_400, DEFAULTS.BACKEND_CREDENTIAL_CACHE_SECONDS),
   });
 
 /** Checks that involve several variables; run on the raw values so they are reported with the others. */
@@ -122,6 +159,12 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
     problems.push("JWKS_URI is required when JWT_ISSUER is not an https URL");
   } else if (jwks && jwks.protocol !== "https:" && !isLoopbackUrl(jwks)) {
     problems.push(`JWKS_URI must use https (plain http is accepted on loopback addresses only): ${jwks.href}`);
+  }
+  const credentialSources = [env.BACKEND_CREDENTIAL_SSM_PARAMETER, env.BACKEND_CREDENTIAL_SECRET_ID].filter(Boolean).length;
+  if (env.BACKEND_CREDENTIAL_HEADER && credentialSources !== 1) {
+    problems.push("BACKEND_CREDENTIAL_HEADER needs exactly one of BACKEND_CREDENTIAL_SSM_PARAMETER or BACKEND_CREDENTIAL_SECRET_ID");
+  } else if (!env.BACKEND_CREDENTIAL_HEADER && credentialSources > 0) {
+    problems.push("BACKEND_CREDENTIAL_HEADER is required when a backend credential source is set (which header carries it?)");
   }
   return problems;
 }
@@ -166,5 +209,14 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
     publicUrl: e.PUBLIC_URL,
     authorizationServers: e.AUTHORIZATION_SERVERS ?? (issuerServer ? [issuerServer] : []),
     maxBodyBytes: e.MAX_BODY_BYTES,
+    backendCredential: e.BACKEND_CREDENTIAL_HEADER
+      ? {
+          header: e.BACKEND_CREDENTIAL_HEADER,
+          source: e.BACKEND_CREDENTIAL_SSM_PARAMETER
+            ? { kind: "ssm", name: e.BACKEND_CREDENTIAL_SSM_PARAMETER }
+            : { kind: "secretsmanager", secretId: e.BACKEND_CREDENTIAL_SECRET_ID as string },
+          cacheSeconds: e.BACKEND_CREDENTIAL_CACHE_SECONDS,
+        }
+      : undefined,
   };
 }

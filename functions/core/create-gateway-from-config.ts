@@ -4,6 +4,7 @@ import type { GatewayConfig } from "../config/gateway-config.js";
 import type { GatewayLogger } from "../logging.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { PolicyStore } from "../policy/policy-store.js";
+import { createBackendCredential } from "../proxy/backend-credential.js";
 import { createPolicySource } from "../policy/sources.js";
 import { createGateway, type Gateway, type GatewayOptions } from "./gateway.js";
 
@@ -20,6 +21,7 @@ export function createGatewayFromConfig(
       policies: new PolicyStore(createPolicySource(config.policySource), { cacheSeconds: config.policyCacheSeconds, logger }),
       logger,
       metrics,
+      backendCredential: config.backendCredential ? createBackendCredential(config.backendCredential, logger) : undefined,
     },
     options,
   );

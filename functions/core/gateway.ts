@@ -17,6 +17,7 @@ import { RpcCode, singleRequestId, type JsonRpcId } from "../mcp/jsonrpc.js";
 import type { CompiledPolicy } from "../policy/compile.js";
 import { decide } from "../policy/decide.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
+import type { BackendCredential } from "../proxy/backend-credential.js";
 import { filteredResponse } from "../proxy/filtered-response.js";
 import { forwardToBackend } from "../proxy/upstream.js";
 import { authorizeBody } from "./authorize-messages.js";
@@ -30,6 +31,8 @@ export interface GatewayDependencies {
   logger: GatewayLogger;
   /** Receives every finished request (CloudWatch metrics on Lambda). Default: none. */
   metrics?: GatewayMetrics;
+  /** The gateway's own credential for the backend, when one is configured. */
+  backendCredential?: BackendCredential;
 }
 
 /** What the hosting runtime can do; adapters set these, the core only obeys them. */
@@ -43,7 +46,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   fetch(request: Request): Promise<Response>;
-  /** Fetches signing keys and the policy ahead of the first request, in parallel (cold start). */
+  /** Fetches signing keys, the policy and the backend credential ahead of the first request, in parallel (cold start). */
   warmUp(): Promise<void>;
 }
 
@@ -77,7 +80,8 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     }
 
     const allows = (item: PolicyItem) => decide(policy, identity, item).allowed;
-    const upstream = await forwardToBackend(request, post?.text, config);
+    const credential = await deps.backendCredential?.header();
+    const upstream = await forwardToBackend(request, post?.text, config, credential);
     return filteredResponse(upstream, allows, log, pendingRequestId);
   }
 
@@ -109,7 +113,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
   return {
     fetch: handle,
     async warmUp() {
-      await Promise.all([verifier.warmUp(), policies.current()]);
+      await Promise.all([verifier.warmUp(), policies.current(), deps.backendCredential?.header().catch(() => undefined)]);
     },
   };
 }

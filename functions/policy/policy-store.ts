@@ -1,8 +1,9 @@
 /**
  * Holds the policy in force: loads it from its source, keeps it for `POLICY_CACHE_SECONDS`, reloads it on the first
- * request after that (one reload at a time), and keeps the last good policy when a reload fails. With no good policy
- * ever loaded it answers `undefined`, and the gateway refuses everything (fail closed).
+ * request after that, and keeps the last good policy when a reload fails. With no good policy ever loaded it answers
+ * `undefined`, and the gateway refuses everything (fail closed).
  */
+import { RefreshingValue } from "../cache/refreshing-value.js";
 import type { GatewayLogger } from "../logging.js";
 import { compilePolicy, type CompiledPolicy } from "./compile.js";
 import { parsePolicyDocument } from "./document.js";
@@ -16,59 +17,40 @@ export interface PolicyStoreOptions {
   now?: () => number;
 }
 
-/** While no policy has ever loaded, the source is retried at most this often, in milliseconds. */
-const RETRY_WITHOUT_POLICY_MS = 1_000;
+interface LoadedPolicy {
+  policy: CompiledPolicy;
+  /** The source texts the policy was compiled from. */
+  fingerprint: string;
+}
 
 export class PolicyStore {
-  private policy: CompiledPolicy | undefined;
-  /** The source texts the policy in force was compiled from. */
-  private fingerprint: string | undefined;
-  private nextLoadAt = 0;
-  private loading: Promise<void> | undefined;
-  private readonly now: () => number;
+  private readonly loaded: RefreshingValue<LoadedPolicy>;
 
-  constructor(
-    private readonly source: PolicySource,
-    private readonly options: PolicyStoreOptions,
-  ) {
-    this.now = options.now ?? Date.now;
+  constructor(source: PolicySource, { cacheSeconds, logger, now }: PolicyStoreOptions) {
+    this.loaded = new RefreshingValue<LoadedPolicy>(
+      async (current) => {
+        const texts = await source.load();
+        const fingerprint = JSON.stringify(texts);
+        // Unchanged documents are not parsed and compiled again.
+        if (current?.fingerprint === fingerprint) return current;
+        const policy = compilePolicy(texts.map(parsePolicyDocument));
+        logger.info("policy loaded", { source: source.location, documents: policy.origins, rules: policy.rules.length });
+        return { policy, fingerprint };
+      },
+      {
+        maxAgeMs: cacheSeconds * 1000,
+        now,
+        onError: (err, keepingLastGood) => {
+          const fields = { source: source.location, error: err instanceof Error ? err.message : String(err) };
+          if (keepingLastGood) logger.error("policy reload failed; keeping the last good policy", fields);
+          else logger.error("no policy could be loaded; every MCP request is refused", fields);
+        },
+      },
+    );
   }
 
   /** The policy in force, reloading first when the cached one has expired. */
   async current(): Promise<CompiledPolicy | undefined> {
-    if (this.now() >= this.nextLoadAt) {
-      this.loading ??= this.reload().finally(() => {
-        this.loading = undefined;
-      });
-      await this.loading;
-    }
-    return this.policy;
-  }
-
-  private async reload(): Promise<void> {
-    try {
-      const texts = await this.source.load();
-      const fingerprint = JSON.stringify(texts);
-      // Unchanged documents are not parsed and compiled again.
-      if (fingerprint !== this.fingerprint || !this.policy) {
-        this.policy = compilePolicy(texts.map(parsePolicyDocument));
-        this.fingerprint = fingerprint;
-        this.options.logger.info("policy loaded", {
-          source: this.source.location,
-          documents: this.policy.origins,
-          rules: this.policy.rules.length,
-        });
-      }
-      this.nextLoadAt = this.now() + this.options.cacheSeconds * 1000;
-    } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
-      if (this.policy) {
-        this.nextLoadAt = this.now() + this.options.cacheSeconds * 1000;
-        this.options.logger.error("policy reload failed; keeping the last good policy", { source: this.source.location, error: detail });
-      } else {
-        this.nextLoadAt = this.now() + Math.min(RETRY_WITHOUT_POLICY_MS, this.options.cacheSeconds * 1000);
-        this.options.logger.error("no policy could be loaded; every MCP request is refused", { source: this.source.location, error: detail });
-      }
-    }
+    return (await this.loaded.get())?.policy;
   }
 }

@@ -36,10 +36,14 @@ export function clientFacingHeaders(backend: Response): Headers {
   return pickHeaders(backend.headers, RESPONSE_HEADERS);
 }
 
+/**
+ * @param credential the gateway's own credential for the backend, as a header name and value (when configured).
+ */
 export async function forwardToBackend(
   request: Request,
   body: string | undefined,
   config: Pick<GatewayConfig, "backendUrl" | "backendTimeoutMs">,
+  credential?: readonly [string, string],
 ): Promise<UpstreamResponse> {
   const timer = new AbortController();
   let rejectDeadline: (err: Error) => void = () => undefined;
@@ -53,11 +57,13 @@ export async function forwardToBackend(
     timer.abort(error);
   }, config.backendTimeoutMs);
 
+  const headers = pickHeaders(request.headers, REQUEST_HEADERS);
+  if (credential) headers.set(credential[0], credential[1]);
   let response: Response;
   try {
     response = await fetch(config.backendUrl, {
       method: request.method,
-      headers: pickHeaders(request.headers, REQUEST_HEADERS),
+      headers,
       body,
       signal: AbortSignal.any([timer.signal, request.signal]),
       redirect: "manual",

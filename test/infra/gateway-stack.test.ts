@@ -2,9 +2,13 @@
  * The infrastructure, proven by synthesis: template assertions for both front doors, and cdk-nag's AwsSolutions
  * checks with nothing left unacknowledged.
  */
-import { App, Duration, Stack } from "aws-cdk-lib";
+import { App, Duration, Stack, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
+import * as acm from "aws-cdk-lib/aws-certificatemanager";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as kms from "aws-cdk-lib/aws-kms";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as ssm from "aws-cdk-lib/aws-ssm";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { METRICS_NAMESPACE } from "../../functions/metrics.js";
@@ -158,5 +162,56 @@ describe("options", () => {
       Timeout: 20,
       Environment: { Variables: Match.objectLike({ BACKEND_TIMEOUT_MS: "10000" }) },
     });
+  });
+});
+
+describe("optional placement and credentials", () => {
+  function gatewayIn(configure: (stack: Stack) => Partial<ConstructorParameters<typeof McpSsoGateway>[2]>, frontDoor: FrontDoor = "httpApi") {
+    const app = new App();
+    const stack = new Stack(app, "Options", { env: { account: "111122223333", region: "eu-west-1" } });
+    new McpSsoGateway(stack, "Gateway", { ...SETTINGS, frontDoor, ...configure(stack) });
+    return { app, stack, template: Template.fromStack(stack) };
+  }
+
+  it("sends a Secrets Manager secret to the backend, readable by the function and nothing more", () => {
+    const { template, app, stack } = gatewayIn((stack) => ({
+      backendCredential: { header: "X-Api-Key", secret: new secretsmanager.Secret(stack, "BackendKey") },
+    }));
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ BACKEND_CREDENTIAL_HEADER: "X-Api-Key", BACKEND_CREDENTIAL_SECRET_ID: { Ref: Match.stringLikeRegexp("BackendKey") } }) },
+    });
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: { Ref: Match.stringLikeRegexp("BackendKey") } })]) },
+    });
+    // The credential adds no finding beyond the three GatewayStack accepts (and the test secret's own rotation rule).
+    Validations.of(stack).acknowledge({ id: "AwsSolutions-SMG4", reason: "The test's secret is the user's: rotation is theirs to set up." });
+    expect(new AwsSolutionsChecks(app).validateScope(stack).violations.map((v) => v.ruleName)).toEqual(["AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]", "AwsSolutions-L1", "AwsSolutions-APIG4"]);
+  });
+
+  it("sends an SSM SecureString to the backend", () => {
+    const { template } = gatewayIn((stack) => ({
+      backendCredential: { header: "Authorization", parameter: ssm.StringParameter.fromSecureStringParameterAttributes(stack, "P", { parameterName: "/gw/backend-token" }) },
+    }));
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ BACKEND_CREDENTIAL_HEADER: "Authorization", BACKEND_CREDENTIAL_SSM_PARAMETER: "/gw/backend-token" }) },
+    });
+  });
+
+  it("places the function in a VPC's private subnets, to reach a private backend", () => {
+    const { template } = gatewayIn((stack) => ({ vpc: new ec2.Vpc(stack, "Vpc", { maxAzs: 2 }) }));
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      VpcConfig: { SubnetIds: Match.arrayWith([Match.objectLike({ Ref: Match.stringLikeRegexp("PrivateSubnet") })]), SecurityGroupIds: Match.anyValue() },
+    });
+  });
+
+  it.each(["httpApi", "restStreaming"] as const)("serves a custom domain on %s, and tells the function its public URL", (frontDoor) => {
+    const { template } = gatewayIn(
+      (stack) => ({
+        customDomain: { domainName: "mcp.example.com", certificate: acm.Certificate.fromCertificateArn(stack, "Cert", "arn:aws:acm:eu-west-1:111122223333:certificate/abc") },
+      }),
+      frontDoor,
+    );
+    template.resourceCountIs(frontDoor === "httpApi" ? "AWS::ApiGatewayV2::DomainName" : "AWS::ApiGateway::DomainName", 1);
+    template.hasResourceProperties("AWS::Lambda::Function", { Environment: { Variables: Match.objectLike({ PUBLIC_URL: "https://mcp.example.com" }) } });
   });
 });

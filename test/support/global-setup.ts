@@ -1,6 +1,7 @@
 /**
- * Starts what the tests need once per run: an SSM-compatible endpoint (moto's server) reached through the SDK's
- * standard AWS_ENDPOINT_URL_SSM setting, and the test tools (the MCP Inspector and Node 22) in test/tools.
+ * Starts what the tests need once per run: an SSM- and Secrets Manager-compatible endpoint (moto's server) reached
+ * through the SDK's standard AWS_ENDPOINT_URL_SSM and AWS_ENDPOINT_URL_SECRETS_MANAGER settings, and the test tools
+ * (the MCP Inspector and Node 22) in test/tools.
  * When AWS_ENDPOINT_URL_SSM is already set (CI starts moto_server itself), that endpoint is used as is.
  * Fake credentials and a region are set so the SDK never looks for real ones, and nothing can reach AWS.
  */
@@ -35,6 +36,8 @@ export async function setup(): Promise<void> {
     process.env.AWS_ENDPOINT_URL_SSM = `http://127.0.0.1:${port}`;
     await waitForHttp(process.env.AWS_ENDPOINT_URL_SSM, 30_000);
   }
+  // moto's server answers every service on one port: Secrets Manager too (backend credentials).
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ??= process.env.AWS_ENDPOINT_URL_SSM;
   execFileSync("npm", ["install", "--prefix", "test/tools", "--no-audit", "--no-fund", "--loglevel=error", "--silent"], { stdio: "inherit" });
 }
 

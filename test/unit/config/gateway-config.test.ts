@@ -38,6 +38,7 @@ describe("loadConfigFromEnv: defaults", () => {
       mcpPath: "/mcp",
       publicUrl: undefined,
       authorizationServers: ["https://idp.example.com"],
+      backendCredential: undefined,
       maxBodyBytes: 1_048_576,
     });
   });
@@ -177,4 +178,28 @@ describe("isLoopbackUrl", () => {
     "%s is not loopback",
     (url) => expect(isLoopbackUrl(new URL(url))).toBe(false),
   );
+});
+
+describe("loadConfigFromEnv: backend credential", () => {
+  it("reads an SSM parameter or a secret into a header, cached five minutes by default", () => {
+    expect(loadConfigFromEnv({ ...MINIMAL, BACKEND_CREDENTIAL_HEADER: "X-Api-Key", BACKEND_CREDENTIAL_SSM_PARAMETER: "/gw/key" }).backendCredential).toEqual({
+      header: "X-Api-Key",
+      source: { kind: "ssm", name: "/gw/key" },
+      cacheSeconds: 300,
+    });
+    expect(loadConfigFromEnv({ ...MINIMAL, BACKEND_CREDENTIAL_HEADER: "Authorization", BACKEND_CREDENTIAL_SECRET_ID: "gw/key" }).backendCredential?.source).toEqual({
+      kind: "secretsmanager",
+      secretId: "gw/key",
+    });
+  });
+
+  it.each([
+    [{ BACKEND_CREDENTIAL_HEADER: "X-Api-Key" }, "needs exactly one of"],
+    [{ BACKEND_CREDENTIAL_HEADER: "X-Api-Key", BACKEND_CREDENTIAL_SSM_PARAMETER: "/a", BACKEND_CREDENTIAL_SECRET_ID: "b" }, "needs exactly one of"],
+    [{ BACKEND_CREDENTIAL_SECRET_ID: "b" }, "BACKEND_CREDENTIAL_HEADER is required"],
+    [{ BACKEND_CREDENTIAL_HEADER: "Mcp-Session-Id", BACKEND_CREDENTIAL_SECRET_ID: "b" }, "must not be a header the gateway manages"],
+    [{ BACKEND_CREDENTIAL_HEADER: "X Api Key", BACKEND_CREDENTIAL_SECRET_ID: "b" }, "must be an HTTP header name"],
+  ])("refuses %j", (extra, expected) => {
+    expect(problems({ ...MINIMAL, ...extra }).join("\n")).toContain(expected);
+  });
 });
