@@ -82,6 +82,18 @@ export class UpstreamTimeoutError extends GatewayError {
   }
 }
 
+/**
+ * The client went away before the backend answered. Nobody receives the answer; the status (nginx's "client closed
+ * request") keeps the log line and the metrics from blaming the backend.
+ */
+export class ClientClosedRequestError extends GatewayError {
+  readonly status = 499;
+  readonly rpcCode = -32000;
+  constructor(options?: { cause?: unknown }) {
+    super("Client closed the request", "client disconnected before the backend answered", options);
+  }
+}
+
 /** The route does not exist on this gateway. */
 export class NotFoundError extends GatewayError {
   readonly status = 404;

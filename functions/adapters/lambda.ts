@@ -1,7 +1,8 @@
 /**
  * The AWS Lambda adapter for API Gateway: an HTTP API event (payload 2.0) or a REST API proxy event (payload 1.0)
  * becomes a web-standard Request, the gateway core answers it, and the Response becomes the matching result.
- * The event kind is detected once per invocation; nothing else of Lambda reaches the core.
+ * The event kind is detected once per invocation; nothing else of Lambda reaches the core. The event and header
+ * converters are shared with the streaming adapter (lambda-streaming.ts), so both front doors read requests alike.
  */
 import middy from "@middy/core";
 import type {
@@ -25,7 +26,7 @@ function decodeBody(body: string | null | undefined, isBase64Encoded: boolean): 
   return isBase64Encoded ? new Uint8Array(Buffer.from(body, "base64")) : body;
 }
 
-function requestFromHttpApi(event: APIGatewayProxyEventV2): Request {
+function requestFromHttpApi(event: APIGatewayProxyEventV2, signal?: AbortSignal): Request {
   const query = event.rawQueryString ? `?${event.rawQueryString}` : "";
   const headers = new Headers();
   for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers.set(name, value);
@@ -35,10 +36,11 @@ function requestFromHttpApi(event: APIGatewayProxyEventV2): Request {
     method,
     headers,
     body: method === "GET" || method === "HEAD" ? undefined : decodeBody(event.body, event.isBase64Encoded),
+    signal,
   });
 }
 
-function requestFromRestApi(event: APIGatewayProxyEvent): Request {
+function requestFromRestApi(event: APIGatewayProxyEvent, signal?: AbortSignal): Request {
   const query = new URLSearchParams();
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
     for (const value of values ?? []) query.append(name, value);
@@ -53,7 +55,25 @@ function requestFromRestApi(event: APIGatewayProxyEvent): Request {
     method: event.httpMethod,
     headers,
     body: event.httpMethod === "GET" || event.httpMethod === "HEAD" ? undefined : decodeBody(event.body, event.isBase64Encoded),
+    signal,
   });
+}
+
+/**
+ * The client's request as a web-standard Request, from either payload format.
+ * @param signal aborts the request (and so the backend call) when the client is known to be gone.
+ */
+export function requestFromEvent(event: ApiGatewayEvent, signal?: AbortSignal): Request {
+  return isHttpApiEvent(event) ? requestFromHttpApi(event, signal) : requestFromRestApi(event, signal);
+}
+
+/** Response headers as the single-value map both Lambda result formats (and the streaming prelude) take. */
+export function headersFromResponse(response: Response): Record<string, string> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return headers;
 }
 
 /** Only text media types are returned as text; anything else is base64-encoded as API Gateway requires. */
@@ -62,10 +82,7 @@ function isTextual(contentType: string | null): boolean {
 }
 
 async function resultFromResponse(response: Response, httpApi: boolean): Promise<ApiGatewayResult> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
+  const headers = headersFromResponse(response);
   const textual = isTextual(response.headers.get("content-type"));
   const bytes = new Uint8Array(await response.arrayBuffer());
   const body = textual ? new TextDecoder().decode(bytes) : Buffer.from(bytes).toString("base64");
@@ -76,8 +93,6 @@ async function resultFromResponse(response: Response, httpApi: boolean): Promise
 /** Builds the Lambda handler for API Gateway events around a gateway core. */
 export function createLambdaHandler(gateway: Gateway) {
   return middy<ApiGatewayEvent, ApiGatewayResult, Error, Context>().handler(async (event) => {
-    const httpApi = isHttpApiEvent(event);
-    const request = httpApi ? requestFromHttpApi(event) : requestFromRestApi(event);
-    return resultFromResponse(await gateway.fetch(request), httpApi);
+    return resultFromResponse(await gateway.fetch(requestFromEvent(event)), isHttpApiEvent(event));
   });
 }

@@ -7,7 +7,7 @@
  * UpstreamTimeoutError (504). A caller who disconnects cancels the backend request too.
  */
 import type { GatewayConfig } from "../config/gateway-config.js";
-import { UpstreamError, UpstreamTimeoutError } from "../errors.js";
+import { ClientClosedRequestError, UpstreamError, UpstreamTimeoutError } from "../errors.js";
 
 /** Client headers passed to the backend. */
 const REQUEST_HEADERS = ["accept", "content-type", "mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name", "user-agent"];
@@ -71,7 +71,7 @@ export async function forwardToBackend(
   } catch (err) {
     clearTimeout(timeout);
     if (timer.signal.aborted) throw timer.signal.reason as Error;
-    if (request.signal.aborted) throw new UpstreamError("client disconnected before the backend answered", { cause: err });
+    if (request.signal.aborted) throw new ClientClosedRequestError({ cause: err });
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     throw new UpstreamError(`backend unreachable: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
   }

@@ -7,6 +7,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { httpApiEvent, lambdaContext, restApiEvent, type ClientRequest } from "../support/api-gateway-events.js";
 import { startBackend, type TestBackend } from "../support/backend.js";
+import { captureFunctionLogs } from "../support/function-logs.js";
 import { INITIALIZE } from "../support/gateway.js";
 import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 
@@ -31,23 +32,9 @@ let boss: string;
 let jsmith: string;
 const savedEnv: Record<string, string | undefined> = {};
 /** The JSON log lines the function wrote (Powertools writes to stdout and stderr directly). */
-const logLines: Record<string, unknown>[] = [];
+let logLines: Record<string, unknown>[];
 /** The CloudWatch metrics (embedded metric format lines) the function published. */
-const metricLines: Record<string, unknown>[] = [];
-
-function captureLogs(stream: NodeJS.WriteStream) {
-  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-  vi.spyOn(stream, "write").mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
-    const text = String(chunk);
-    try {
-      const line = JSON.parse(text) as Record<string, unknown>;
-      if (line.service === "mcp-sso-gateway") return ("_aws" in line ? metricLines : logLines).push(line) > 0;
-    } catch {
-      // not a log line of the function
-    }
-    return write(chunk, ...rest);
-  }) as typeof stream.write);
-}
+let metricLines: Record<string, unknown>[];
 
 beforeAll(async () => {
   [idp, backend] = await Promise.all([startIdentityProvider(), startBackend()]);
@@ -63,8 +50,7 @@ beforeAll(async () => {
     if (env[name] === undefined) delete process.env[name];
     else process.env[name] = env[name];
   }
-  captureLogs(process.stdout);
-  captureLogs(process.stderr);
+  ({ lines: logLines, metrics: metricLines } = captureFunctionLogs("mcp-sso-gateway"));
   // The module reads its configuration and warms up (JWKS, policy) when it is first imported.
   ({ handler } = await import("../../functions/handler.js"));
   jsmith = await idp.token({ subject: "jsmith", expiresIn: "1h" });
