@@ -5,6 +5,7 @@
 import { fileURLToPath } from "node:url";
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { setFunctionEnvironment } from "../support/function-environment.js";
 import { httpApiEvent, lambdaContext, restApiEvent, type ClientRequest } from "../support/api-gateway-events.js";
 import { startBackend, type TestBackend } from "../support/backend.js";
 import { captureFunctionLogs } from "../support/function-logs.js";
@@ -12,7 +13,6 @@ import { INITIALIZE } from "../support/gateway.js";
 import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 
 const WALKTHROUGH_POLICY = fileURLToPath(new URL("../../policies/walkthrough.yaml", import.meta.url));
-const CONFIG_VARIABLES = ["MCP_BACKEND_URL", "JWT_ISSUER", "JWT_AUDIENCE", "JWKS_URI", "POLICY_FILE", "POLICY_SSM_PATH", "PUBLIC_URL", "MCP_PATH", "AUTHORIZATION_SERVERS"];
 const HTTP_API_DOMAIN = "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com";
 const CUSTOM_DOMAIN = "mcp.example.com";
 
@@ -30,7 +30,7 @@ let idp: TestIdentityProvider;
 let backend: TestBackend;
 let boss: string;
 let jsmith: string;
-const savedEnv: Record<string, string | undefined> = {};
+let restoreEnvironment: () => void = () => undefined;
 /** The JSON log lines the function wrote (Powertools writes to stdout and stderr directly). */
 let logLines: Record<string, unknown>[];
 /** The CloudWatch metrics (embedded metric format lines) the function published. */
@@ -45,11 +45,7 @@ beforeAll(async () => {
     JWKS_URI: idp.jwksUri,
     POLICY_FILE: WALKTHROUGH_POLICY,
   };
-  for (const name of CONFIG_VARIABLES) {
-    savedEnv[name] = process.env[name];
-    if (env[name] === undefined) delete process.env[name];
-    else process.env[name] = env[name];
-  }
+  restoreEnvironment = setFunctionEnvironment(env);
   ({ lines: logLines, metrics: metricLines } = captureFunctionLogs("mcp-sso-gateway"));
   // The module reads its configuration and warms up (JWKS, policy) when it is first imported.
   ({ handler } = await import("../../functions/handler.js"));
@@ -59,10 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   vi.restoreAllMocks();
-  for (const [name, value] of Object.entries(savedEnv)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  restoreEnvironment();
   await backend?.close();
   await idp?.close();
 });

@@ -6,6 +6,7 @@
  */
 import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { setFunctionEnvironment } from "../support/function-environment.js";
 import { lambdaContext, restApiEvent, type ClientRequest } from "../support/api-gateway-events.js";
 import { captureFunctionLogs, type FunctionLogs } from "../support/function-logs.js";
 import { POLICIES } from "../support/gateway.js";
@@ -20,10 +21,6 @@ import {
 import { createStreamingLambdaHandler } from "../../functions/adapters/lambda-streaming.js";
 import { RESULT_DELAY_MS, TICK_INTERVAL_MS, startStreamingBackend, type StreamingBackend } from "../support/streaming-backend.js";
 
-const CONFIG_VARIABLES = [
-  ...["MCP_BACKEND_URL", "JWT_ISSUER", "JWT_AUDIENCE", "JWKS_URI", "POLICY_FILE", "POLICY_SSM_PATH"],
-  ...["PUBLIC_URL", "MCP_PATH", "AUTHORIZATION_SERVERS"],
-];
 const DOMAIN = "mcp.example.com";
 
 type Handler = (typeof import("../../functions/streaming-handler.js"))["handler"];
@@ -35,7 +32,7 @@ let boss: string;
 let jsmith: string;
 let logs: FunctionLogs;
 let removeRuntime: () => void = () => undefined;
-const savedEnv: Record<string, string | undefined> = {};
+let restoreEnvironment: () => void = () => undefined;
 
 beforeAll(async () => {
   removeRuntime = installLambdaStreamingRuntime();
@@ -47,11 +44,7 @@ beforeAll(async () => {
     JWKS_URI: idp.jwksUri,
     POLICY_FILE: POLICIES.walkthrough,
   };
-  for (const name of CONFIG_VARIABLES) {
-    savedEnv[name] = process.env[name];
-    if (env[name] === undefined) delete process.env[name];
-    else process.env[name] = env[name];
-  }
+  restoreEnvironment = setFunctionEnvironment(env);
   logs = captureFunctionLogs("mcp-sso-gateway");
   // The module reads its configuration and warms up (JWKS, policy) when it is first imported.
   ({ handler } = await import("../../functions/streaming-handler.js"));
@@ -62,10 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   vi.restoreAllMocks();
   removeRuntime();
-  for (const [name, value] of Object.entries(savedEnv)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  restoreEnvironment();
   await backend?.close();
   await idp?.close();
 });

@@ -1,0 +1,23 @@
+/**
+ * Sets the environment a Lambda entry module reads when it is imported, leaving every gateway variable not given
+ * unset (so the developer's own shell cannot leak in), and returns a function that restores what was there.
+ */
+const GATEWAY_VARIABLES = [
+  "MCP_BACKEND_URL", "JWT_ISSUER", "JWT_AUDIENCE", "JWKS_URI", "POLICY_FILE", "POLICY_SSM_PATH", "PUBLIC_URL",
+  "MCP_PATH", "AUTHORIZATION_SERVERS", "BACKEND_CREDENTIAL_HEADER", "BACKEND_CREDENTIAL_SSM_PARAMETER",
+  "BACKEND_CREDENTIAL_SECRET_ID",
+];
+
+export function setFunctionEnvironment(env: Record<string, string | undefined>): () => void {
+  const saved = Object.fromEntries(GATEWAY_VARIABLES.map((name) => [name, process.env[name]]));
+  for (const name of GATEWAY_VARIABLES) {
+    if (env[name] === undefined) delete process.env[name];
+    else process.env[name] = env[name];
+  }
+  return () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
