@@ -197,7 +197,7 @@ describe.each(FORMATS)("the Lambda handler with $name events", ({ domain, event 
 });
 
 describe("the Lambda handler, beyond the two formats", () => {
-  // KNOWN GAP, left to the deployment work (front doors, PUBLIC_URL set by the stack, custom domains): on a REST
+  // KNOWN LIMIT without PUBLIC_URL (the CDK stack always sets it, to the stage URL or the custom domain): on a REST
   // API's own execute-api endpoint the client's URL carries the stage
   // (https://<api>.execute-api.<region>.amazonaws.com/prod/mcp, visible as requestContext.path "/prod/mcp"), but the
   // adapter builds the request URL from requestContext.domainName + event.path only, so the RFC 9728 `resource` (and
