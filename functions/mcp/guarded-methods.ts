@@ -19,8 +19,17 @@ function stringParam(params: unknown, key: string, kind: ItemKind, method: strin
   return typeof value === "string" ? { item: { kind, name: value } } : { malformed: `${method} needs ${where}.${key} as a string` };
 }
 
+/** A tool call names the tool and carries its arguments, judged by argument-aware rules (none given: {}). */
+function toolCall(params: unknown, method: string): ItemReference {
+  const reference = stringParam(params, "name", "tool", method);
+  if (!("item" in reference)) return reference;
+  const args = isObject(params) ? params.arguments : undefined;
+  if (args !== undefined && !isObject(args)) return { malformed: `${method} needs params.arguments as an object` };
+  return { item: { ...reference.item, arguments: args ?? {} } };
+}
+
 const REFERENCES: ReadonlyMap<string, (params: unknown, method: string) => ItemReference> = new Map(Object.entries({
-  "tools/call": (params, method) => stringParam(params, "name", "tool", method),
+  "tools/call": toolCall,
   "prompts/get": (params, method) => stringParam(params, "name", "prompt", method),
   "resources/read": (params, method) => stringParam(params, "uri", "resource", method),
   "resources/subscribe": (params, method) => stringParam(params, "uri", "resource", method),

@@ -7,6 +7,10 @@
  * 3. any `allow` rule (native grants are allow rules) that holds allows;
  * 4. a policy with deny/require rules but no allow rule allows what they did not stop (a deny-list);
  * 5. otherwise: denied by default.
+ *
+ * A listed tool has no arguments yet, so a condition on arguments may be "unknown": the tool is listed when some
+ * arguments could get it allowed (an allow that may hold, no deny that surely holds, no require that surely fails).
+ * Each call is then judged on its real arguments.
  */
 import type { CompiledPolicy } from "./compile.js";
 import type { Decision, Identity, PolicyItem } from "./types.js";
@@ -17,10 +21,10 @@ export function decide(policy: CompiledPolicy, identity: Identity, item: PolicyI
   }
   let hasAllowRule = false;
   for (const rule of policy.rules) {
-    if (rule.effect === "deny" && rule.holds(identity, item)) {
+    if (rule.effect === "deny" && rule.holds(identity, item) === true) {
       return { allowed: false, rule: rule.origin, explanation: `denied by ${rule.origin}` };
     }
-    if (rule.effect === "require" && !rule.holds(identity, item)) {
+    if (rule.effect === "require" && rule.holds(identity, item) === false) {
       return { allowed: false, rule: rule.origin, explanation: `required condition ${rule.origin} does not hold` };
     }
     if (rule.effect === "allow") hasAllowRule = true;
@@ -28,7 +32,7 @@ export function decide(policy: CompiledPolicy, identity: Identity, item: PolicyI
   if (!hasAllowRule) {
     return { allowed: true, rule: undefined, explanation: "no deny or require rule stopped it, and the policy has no allow rules" };
   }
-  const allowing = policy.rules.find((rule) => rule.effect === "allow" && rule.holds(identity, item));
+  const allowing = policy.rules.find((rule) => rule.effect === "allow" && rule.holds(identity, item) !== false);
   if (allowing) return { allowed: true, rule: allowing.origin, explanation: `allowed by ${allowing.origin}` };
   return { allowed: false, rule: undefined, explanation: "no rule allows it (default deny)" };
 }

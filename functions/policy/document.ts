@@ -7,6 +7,7 @@
  * tools:
  *   echo: [admin]
  *   "search_*": [employee, admin]
+ *   transfer: { roles: [finance], when: "mcp.tool.arguments.amount < 1000" }   # a condition, e.g. on arguments
  * prompts:
  *   summarize: ["*"]
  * resources:              # matched against the resource URI (templates: their uriTemplate)
@@ -30,7 +31,16 @@ const roleList = z.union([z.string().min(1).transform((role) => [role]), z.array
   error: ROLES_EXPECTED,
 }).refine((roles) => roles.length > 0, { error: ROLES_EXPECTED });
 
-const grants = z.record(z.string(), roleList).superRefine((record, ctx) => {
+/** A grant: roles alone, or roles with a condition (CEL, e.g. on the tool call's arguments). */
+const grant = z.union([
+  roleList.transform((roles) => ({ roles, when: undefined as string | undefined })),
+  z.strictObject({
+    roles: roleList,
+    when: z.string().trim().min(1, { error: "a condition must not be empty" }).optional(),
+  }),
+], { error: "must be a role name, a non-empty list of role names, or { roles, when }" });
+
+const grants = z.record(z.string(), grant).superRefine((record, ctx) => {
   if (Object.hasOwn(record, "")) ctx.addIssue({ code: "custom", path: [""], message: "a name or pattern must not be empty" });
 });
 
@@ -64,6 +74,7 @@ export const policyDocumentSchema = z
   }));
 
 export type PolicyDocument = z.output<typeof policyDocumentSchema>;
+export type GrantDefinition = z.output<typeof grant>;
 export type PolicyRule = PolicyDocument["rules"][number];
 
 /** A policy document's text and where it came from (file path or SSM parameter name), for messages and logs. */

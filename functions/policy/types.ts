@@ -8,6 +8,11 @@ export type ItemKind = "tool" | "prompt" | "resource";
 export interface PolicyItem {
   kind: ItemKind;
   name: string;
+  /**
+   * A tool call's arguments, as `mcp.tool.arguments`. Present: the call is judged on them. Absent: the tool is being
+   * listed, and is allowed when some arguments could satisfy its rules.
+   */
+  arguments?: Readonly<Record<string, unknown>>;
 }
 
 /** A policy decision: allowed or not, and which rule (or default) made it, for the log and `explain`. */

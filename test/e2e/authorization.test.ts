@@ -116,3 +116,34 @@ describe.each([
     expect(gateway.logger.last()).toMatchObject({ mcpMethod: "completion/complete", prompt: "secret_plan", decision: "denied" });
   });
 });
+
+describe("argument-aware rules through the gateway", () => {
+  let backend: TestBackend;
+  let gateway: TestGateway;
+  let client: Client;
+
+  beforeAll(async () => {
+    backend = await startBackend();
+    const policyFile = join(policyDir, "arguments.yaml");
+    await writeFile(policyFile, "tools:\n  add: { roles: ['*'], when: 'mcp.tool.arguments.a < 10' }\nrules:\n- deny: 'mcp.tool.arguments.b == 13'\n");
+    gateway = await startGateway(gatewaySettings(idp, backend.url, { POLICY_FILE: policyFile }));
+    client = await connectClient(gateway.url, await idp.token({ subject: "emma" }));
+  });
+  afterAll(async () => {
+    await client?.close();
+    await gateway?.close();
+    await backend?.close();
+  });
+
+  it("lists the tool, since some arguments are allowed", async () => {
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["add"]);
+  });
+
+  it("forwards a call whose arguments are allowed, and refuses the others before the backend sees them", async () => {
+    expect((await client.callTool({ name: "add", arguments: { a: 1, b: 2 } })).content).toEqual([{ type: "text", text: "3" }]);
+    await expect(client.callTool({ name: "add", arguments: { a: 50, b: 2 } })).rejects.toThrow("Unknown tool: add");
+    await expect(client.callTool({ name: "add", arguments: { a: 1, b: 13 } })).rejects.toThrow("Unknown tool: add");
+    expect(backend.executed).toEqual([{ kind: "tool", name: "add", arguments: { a: 1, b: 2 } }]);
+    expect(gateway.logger.last()).toMatchObject({ tool: "add", decision: "denied", rule: `${join(policyDir, "arguments.yaml")} rules[0]` });
+  });
+});

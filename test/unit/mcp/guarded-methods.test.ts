@@ -6,7 +6,8 @@ const call = (method: string, params?: unknown): JsonRpcMessage => ({ jsonrpc: "
 
 describe("referencedItem", () => {
   it.each([
-    ["tools/call", { name: "echo", arguments: {} }, { kind: "tool", name: "echo" }],
+    ["tools/call", { name: "echo", arguments: { message: "hi" } }, { kind: "tool", name: "echo", arguments: { message: "hi" } }],
+    ["tools/call", { name: "echo" }, { kind: "tool", name: "echo", arguments: {} }],
     ["prompts/get", { name: "summarize" }, { kind: "prompt", name: "summarize" }],
     ["resources/read", { uri: "docs://a/b" }, { kind: "resource", name: "docs://a/b" }],
     ["resources/subscribe", { uri: "docs://a" }, { kind: "resource", name: "docs://a" }],
@@ -18,12 +19,13 @@ describe("referencedItem", () => {
   });
 
   it("judges notifications that use an item too", () => {
-    expect(referencedItem({ jsonrpc: "2.0", method: "tools/call", params: { name: "echo" } })).toEqual({ item: { kind: "tool", name: "echo" } });
+    expect(referencedItem({ jsonrpc: "2.0", method: "tools/call", params: { name: "echo" } })).toEqual({ item: { kind: "tool", name: "echo", arguments: {} } });
   });
 
   it("does not mix up the identifying field: a resource is named by uri, not name", () => {
     expect(referencedItem(call("resources/read", { name: "docs://a" }))).toHaveProperty("malformed");
     expect(referencedItem(call("tools/call", { uri: "echo" }))).toHaveProperty("malformed");
+    expect(referencedItem(call("tools/call", { name: "echo", arguments: ["x"] }))).toEqual({ malformed: "tools/call needs params.arguments as an object" });
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PolicyError } from "../../../functions/errors.js";
-import { celVariables, compilePolicy } from "../../../functions/policy/compile.js";
+import { celVariables } from "../../../functions/policy/cel-condition.js";
+import { compilePolicy } from "../../../functions/policy/compile.js";
 import { parsePolicyDocument } from "../../../functions/policy/document.js";
 
 const compileText = (text: string, origin = "team.yaml") => compilePolicy([parsePolicyDocument({ origin, text })]);

@@ -65,16 +65,21 @@ describe("parsePolicyDocument: native form", () => {
     expect(doc).toEqual({
       version: 1,
       description: "native roles",
-      tools: { echo: ["admin"], "search_*": ["employee", "admin"] },
-      prompts: { summarize: ["*"] },
-      resources: { "docs://public/*": ["*"] },
+      tools: { echo: { roles: ["admin"] }, "search_*": { roles: ["employee", "admin"] } },
+      prompts: { summarize: { roles: ["*"] } },
+      resources: { "docs://public/*": { roles: ["*"] } },
       rules: [],
     });
   });
 
   it("reads the same document written as JSON", () => {
     const doc = parse(JSON.stringify({ tools: { echo: "admin" }, rules: [{ deny: 'jwt.sub == "x"' }] }));
-    expect(doc).toEqual({ tools: { echo: ["admin"] }, rules: [{ effect: "deny", expression: 'jwt.sub == "x"' }] });
+    expect(doc).toEqual({ tools: { echo: { roles: ["admin"] } }, rules: [{ effect: "deny", expression: 'jwt.sub == "x"' }] });
+  });
+
+  it("reads a grant with a condition", () => {
+    const doc = parse("tools:\n  transfer: { roles: [finance], when: 'mcp.tool.arguments.amount < 1000' }");
+    expect(doc.tools).toEqual({ transfer: { roles: ["finance"], when: "mcp.tool.arguments.amount < 1000" } });
   });
 });
 
@@ -87,7 +92,7 @@ describe("parsePolicyDocument: refusals name the origin and the place", () => {
 
   it("an empty role list, at its path", () => {
     const message = refusal("tools:\n  echo: []");
-    expect(message).toBe("policy.yaml: tools.echo: must be a role name or a non-empty list of role names");
+    expect(message).toBe("policy.yaml: tools.echo: must be a role name, a non-empty list of role names, or { roles, when }");
   });
 
   it("an empty role name", () => {

@@ -1,0 +1,124 @@
+/**
+ * A CEL condition of a policy rule, compiled once per policy load.
+ *
+ * Conditions may read a tool call's arguments (`mcp.tool.arguments.amount < 1000`). A call is judged on its real
+ * arguments. A list has no arguments, so there the question is whether *some* arguments could satisfy the condition:
+ * the condition is evaluated in three-valued logic, where every part that reads `mcp.tool.arguments` is unknown, and
+ * `&&`, `||`, `!` combine known and unknown parts (false && unknown = false; true || unknown = true; otherwise unknown).
+ */
+import { Environment, serialize, type ASTNode } from "@marcbachmann/cel-js";
+import { PolicyError } from "../errors.js";
+import type { Identity, PolicyItem } from "./types.js";
+
+/** true, false, or "unknown" (depends on arguments not known yet). */
+export type Truth = boolean | "unknown";
+
+export interface CelCondition {
+  /** The condition's value for this caller and item; arguments absent (listing) may give "unknown". */
+  evaluate(identity: Identity, item: PolicyItem): Truth;
+  /** Whether the condition reads the tool call's arguments at all. */
+  readonly readsArguments: boolean;
+}
+
+/** The CEL variables a rule may use (agentgateway's names); anything else is refused when the policy loads. */
+const cel = new Environment();
+cel.registerVariable("mcp", "map");
+cel.registerVariable("jwt", "map");
+
+type Evaluator = ReturnType<typeof cel.parse>;
+
+/** The `mcp` and `jwt` variables for one item, shaped as agentgateway shapes them (`mcp.tool.name`, ...). */
+export function celVariables(identity: Identity, item: PolicyItem): Record<string, unknown> {
+  const described: Record<string, unknown> = item.kind === "resource" ? { name: item.name, uri: item.name } : { name: item.name };
+  if (item.arguments !== undefined) described.arguments = item.arguments;
+  return { mcp: { [item.kind]: described }, jwt: identity.claims };
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split("\n")[0] ?? message;
+}
+
+function children(node: ASTNode): ASTNode[] {
+  const args: unknown = node.args;
+  const found: ASTNode[] = [];
+  const visit = (value: unknown) => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === "object" && "op" in value) found.push(value as ASTNode);
+  };
+  visit(args);
+  return found;
+}
+
+const TOOL = new Set(["mcp.tool", 'mcp["tool"]']);
+
+/** Does this expression read `mcp.tool.arguments` (by `.`, `.?` or `[]`)? */
+function readsArguments(node: ASTNode): boolean {
+  const args = node.args as unknown[];
+  if ((node.op === "." || node.op === ".?") && args[1] === "arguments" && TOOL.has(serialize(args[0] as ASTNode))) return true;
+  if ((node.op === "[]" || node.op === "[?]") && TOOL.has(serialize(args[0] as ASTNode)) && serialize(args[1] as ASTNode) === '"arguments"') return true;
+  return children(node).some(readsArguments);
+}
+
+/** Evaluation that treats an error as false (agentgateway semantics: a missing claim simply does not match). */
+function safely(evaluate: Evaluator, variables: Record<string, unknown>): boolean {
+  try {
+    return evaluate(variables) === true;
+  } catch {
+    return false;
+  }
+}
+
+type ThreeValued = (variables: Record<string, unknown>) => Truth;
+
+/** Builds the three-valued evaluator for listing: argument-reading parts are unknown, the rest evaluated once each. */
+function threeValued(node: ASTNode): ThreeValued {
+  if (node.op === "&&" || node.op === "||") {
+    const [left, right] = (node.args as [ASTNode, ASTNode]).map(threeValued) as [ThreeValued, ThreeValued];
+    const decisive = node.op === "&&" ? false : true;
+    return (variables) => {
+      const a = left(variables);
+      if (a === decisive) return decisive;
+      const b = right(variables);
+      if (b === decisive) return decisive;
+      return a === "unknown" || b === "unknown" ? "unknown" : !decisive;
+    };
+  }
+  if (node.op === "!_") {
+    const inner = threeValued(node.args as ASTNode);
+    return (variables) => {
+      const value = inner(variables);
+      return value === "unknown" ? value : !value;
+    };
+  }
+  if (readsArguments(node)) return () => "unknown";
+  const leaf = cel.parse(serialize(node));
+  return (variables) => safely(leaf, variables);
+}
+
+/** Parses and type-checks a condition; throws PolicyError naming `origin` when it is not a valid boolean condition. */
+export function compileCelCondition(origin: string, expression: string): CelCondition {
+  let evaluate: Evaluator;
+  try {
+    evaluate = cel.parse(expression);
+  } catch (err) {
+    throw new PolicyError(`${origin}: CEL does not parse: ${firstLine(err)}`, { cause: err });
+  }
+  const check = evaluate.check();
+  if (!check.valid) {
+    throw new PolicyError(`${origin}: CEL is not valid here (only mcp.* and jwt.* are available): ${firstLine(check.error)}`);
+  }
+  if (check.type !== "bool" && check.type !== "dyn") {
+    throw new PolicyError(`${origin}: a rule must be a boolean condition, but this one gives ${check.type}`);
+  }
+  const usesArguments = readsArguments(evaluate.ast);
+  const listing = usesArguments ? threeValued(evaluate.ast) : undefined;
+  return {
+    readsArguments: usesArguments,
+    evaluate(identity, item) {
+      const variables = celVariables(identity, item);
+      if (listing && item.kind === "tool" && item.arguments === undefined) return listing(variables);
+      return safely(evaluate, variables);
+    },
+  };
+}
