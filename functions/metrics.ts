@@ -20,6 +20,8 @@ export const METRIC_NAMES = {
   listItemsRemoved: "ListItemsRemoved",
   /** Milliseconds from arrival to the end of the response. */
   latency: "Latency",
+  /** Under dry run: messages the full policy would have refused, plus list items it would have removed. */
+  dryRunDenials: "DryRunDenials",
 } as const;
 
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
@@ -38,6 +40,8 @@ export function metricValues(entry: Readonly<AccessLogEntry>): MetricValue[] {
   else if (entry.decision === "denied" && status < 500) values.push({ name: METRIC_NAMES.denials, unit: "Count", value: 1 });
   if (status === 502 || status === 504) values.push({ name: METRIC_NAMES.backendErrors, unit: "Count", value: 1 });
   if (entry.listItemsRemoved) values.push({ name: METRIC_NAMES.listItemsRemoved, unit: "Count", value: entry.listItemsRemoved });
+  const dryRunDenials = (entry.dryRunDecision === "denied" ? 1 : 0) + (entry.dryRunListItemsRemoved ?? 0);
+  if (dryRunDenials > 0) values.push({ name: METRIC_NAMES.dryRunDenials, unit: "Count", value: dryRunDenials });
   if (entry.durationMs !== undefined) values.push({ name: METRIC_NAMES.latency, unit: "Milliseconds", value: entry.durationMs });
   return values;
 }

@@ -56,6 +56,13 @@ export interface GatewayConfig {
   policySource: PolicySourceConfig;
   /** `POLICY_CACHE_SECONDS`: how long a loaded policy is used before it is read again. Default 60; 0 reads every request. */
   policyCacheSeconds: number;
+  /**
+   * `POLICY_DRY_RUN`: `true` puts the whole policy in dry run: every decision is logged and counted as it would be,
+   * nothing is refused or filtered. For rolling out a first policy; documents can also be put in dry run one by one
+   * (`dryRun: true`). Authentication is never dry: no valid token is still 401, and no policy at all still 503.
+   * Default false.
+   */
+  policyDryRun: boolean;
   /** `MCP_PATH`: the path the gateway serves MCP on. Default `/mcp`. */
   mcpPath: string;
   /**
@@ -130,6 +137,10 @@ const envSchema = z
       .regex(/^\/[A-Za-z0-9_.\-/]*$/, { error: "must be an SSM path starting with / (letters, digits, _ . - /)" })
       .optional(),
     POLICY_CACHE_SECONDS: integer(0, 86_400, DEFAULTS.POLICY_CACHE_SECONDS),
+    POLICY_DRY_RUN: z
+      .enum(["true", "false"], { error: "must be true or false" })
+      .optional()
+      .transform((v) => v === "true"),
     MCP_PATH: z.string().regex(/^\/[^?#\s]*$/, { error: "must be a path starting with /" }).optional(),
     PUBLIC_URL: httpUrl.optional(),
     AUTHORIZATION_SERVERS: list.optional(),
@@ -205,6 +216,7 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
     rolesClaim: e.ROLES_CLAIM ?? DEFAULTS.ROLES_CLAIM,
     policySource,
     policyCacheSeconds: e.POLICY_CACHE_SECONDS,
+    policyDryRun: e.POLICY_DRY_RUN,
     mcpPath: e.MCP_PATH ?? DEFAULTS.MCP_PATH,
     publicUrl: e.PUBLIC_URL,
     authorizationServers: e.AUTHORIZATION_SERVERS ?? (issuerServer ? [issuerServer] : []),

@@ -5,9 +5,7 @@
 import type { AccessLog } from "../http/access-log.js";
 import { isDisguisedGovernedMethod, referencedItem, unknownItemMessage } from "../mcp/guarded-methods.js";
 import { RpcCode, errorResponse, isRequest, type JsonRpcBody, type JsonRpcMessage } from "../mcp/jsonrpc.js";
-import type { CompiledPolicy } from "../policy/compile.js";
-import { decide } from "../policy/decide.js";
-import type { Identity } from "../policy/types.js";
+import type { Judge } from "./judge.js";
 
 export type BodyVerdict =
   | { allowed: true }
@@ -19,7 +17,7 @@ interface MessageRefusal {
   message: string;
 }
 
-function judge(message: JsonRpcMessage, policy: CompiledPolicy, identity: Identity, log: AccessLog): MessageRefusal | undefined {
+function judgeMessage(message: JsonRpcMessage, judge: Judge, log: AccessLog): MessageRefusal | undefined {
   if (message.method !== undefined && isDisguisedGovernedMethod(message.method)) {
     log.entry.reason = `method ${JSON.stringify(message.method)} imitates a governed MCP method`;
     return { code: RpcCode.MethodNotFound, message: `Method not found: ${message.method}` };
@@ -32,17 +30,18 @@ function judge(message: JsonRpcMessage, policy: CompiledPolicy, identity: Identi
   }
   const { item } = reference;
   log.entry[item.kind] = item.name;
-  const decision = decide(policy, identity, item);
+  const decision = judge(item);
   if (decision.rule) log.entry.rule = decision.rule;
+  if (decision.dryRun) log.recordDryRun(decision.dryRun);
   if (decision.allowed) return undefined;
   log.entry.reason = `${item.kind} ${JSON.stringify(item.name)} not allowed: ${decision.explanation}`;
   return { code: RpcCode.InvalidParams, message: unknownItemMessage(item) };
 }
 
-export function authorizeBody(body: JsonRpcBody, policy: CompiledPolicy, identity: Identity, log: AccessLog): BodyVerdict {
+export function authorizeBody(body: JsonRpcBody, judge: Judge, log: AccessLog): BodyVerdict {
   const methods = body.messages.map((m) => m.method).filter((m): m is string => m !== undefined);
   if (methods.length > 0) log.entry.mcpMethod = methods.join(",");
-  const refusals = body.messages.map((message) => judge(message, policy, identity, log));
+  const refusals = body.messages.map((message) => judgeMessage(message, judge, log));
   if (refusals.every((refusal) => refusal === undefined)) {
     log.entry.decision = "allowed";
     return { allowed: true };

@@ -15,12 +15,12 @@ import type { GatewayLogger } from "../logging.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { RpcCode, singleRequestId, type JsonRpcId } from "../mcp/jsonrpc.js";
 import type { CompiledPolicy } from "../policy/compile.js";
-import { decide } from "../policy/decide.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
 import type { BackendCredential } from "../proxy/backend-credential.js";
 import { filteredResponse } from "../proxy/filtered-response.js";
 import { forwardToBackend } from "../proxy/upstream.js";
 import { authorizeBody } from "./authorize-messages.js";
+import { createJudge } from "./judge.js";
 import { readJsonRpcPost } from "./read-body.js";
 
 export interface GatewayDependencies {
@@ -66,9 +66,10 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
 
     const policy = await policies.current();
     if (!policy) throw new PolicyUnavailableError("no authorization policy is loaded (fail closed)");
+    const judge = createJudge(policy, identity, config.policyDryRun);
 
     if (post) {
-      const verdict = authorizeBody(post.parsed, policy, identity, log);
+      const verdict = authorizeBody(post.parsed, judge, log);
       if (!verdict.allowed) {
         const refusal = post.parsed.batch ? verdict.responses : verdict.responses[0];
         const status = verdict.responses.every((r) => r.id === null) ? 400 : 200;
@@ -79,7 +80,11 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       log.entry.decision = "allowed";
     }
 
-    const allows = (item: PolicyItem) => decide(policy, identity, item).allowed;
+    const allows = (item: PolicyItem) => {
+      const decision = judge(item);
+      if (decision.dryRun && !decision.dryRun.allowed) log.countDryRunRemoved(1);
+      return decision.allowed;
+    };
     const credential = await deps.backendCredential?.header();
     const upstream = await forwardToBackend(request, post?.text, config, credential);
     return filteredResponse(upstream, allows, log, pendingRequestId);

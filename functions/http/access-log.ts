@@ -3,6 +3,7 @@
  * when the stream ends), with what an operator needs to answer "who did what, and why was it refused?".
  */
 import type { GatewayLogger } from "../logging.js";
+import type { Decision } from "../policy/types.js";
 import { NO_METRICS, type GatewayMetrics } from "../metrics.js";
 
 export interface AccessLogEntry {
@@ -29,6 +30,12 @@ export interface AccessLogEntry {
   rule?: string;
   /** Why a request failed or was refused, precisely. */
   reason?: string;
+  /** Under dry run, the decision the full policy would have made where it differs from the one in force. */
+  dryRunDecision?: "allowed" | "denied";
+  /** The rule behind the dry-run decision. */
+  dryRunRule?: string;
+  /** Under dry run, how many more list items the full policy would have removed. */
+  dryRunListItemsRemoved?: number;
   /** The MCP session id the client sent, or the one the backend handed out. */
   sessionId?: string;
   /** Milliseconds from arrival to the end of the response. */
@@ -55,6 +62,17 @@ export class AccessLog {
     if (removed === 0) return;
     this.entry.listItemsRemoved = (this.entry.listItemsRemoved ?? 0) + removed;
     if (this.entry.decision !== "denied") this.entry.decision = "filtered";
+  }
+
+  /** Records a dry-run decision that differs from the one in force. */
+  recordDryRun(wouldBe: Decision): void {
+    this.entry.dryRunDecision = wouldBe.allowed ? "allowed" : "denied";
+    if (wouldBe.rule) this.entry.dryRunRule = wouldBe.rule;
+  }
+
+  /** Records list items the full policy would have removed, under dry run. */
+  countDryRunRemoved(removed: number): void {
+    if (removed > 0) this.entry.dryRunListItemsRemoved = (this.entry.dryRunListItemsRemoved ?? 0) + removed;
   }
 
   /** Writes the line once; later calls do nothing. */

@@ -23,9 +23,15 @@ export interface CompiledRule {
 }
 
 export interface CompiledPolicy {
+  /** The rules in force (those of documents not in dry run). */
   rules: readonly CompiledRule[];
   /** Where the documents came from, in merge order. */
   origins: readonly string[];
+  /**
+   * When some documents are in dry run (`dryRun: true`): the policy as it would be with them enforced too, judged
+   * alongside to log and count what would change. Undefined otherwise.
+   */
+  withDryRun?: CompiledPolicy;
 }
 
 const GRANT_SECTIONS: ReadonlyArray<readonly ["tools" | "prompts" | "resources", ItemKind]> = [
@@ -55,6 +61,14 @@ function compileGrant(origin: string, kind: ItemKind, pattern: string, grant: Gr
 
 /** Merges and compiles documents; throws PolicyError naming the document and the rule that is wrong. */
 export function compilePolicy(documents: readonly NamedPolicyDocument[]): CompiledPolicy {
+  const all = compileRules(documents);
+  const origins = documents.map((d) => d.origin);
+  if (!documents.some((d) => d.document.dryRun)) return { rules: all, origins };
+  const enforced = documents.filter((d) => !d.document.dryRun);
+  return { rules: compileRules(enforced), origins, withDryRun: { rules: all, origins } };
+}
+
+function compileRules(documents: readonly NamedPolicyDocument[]): CompiledRule[] {
   const rules: CompiledRule[] = [];
   for (const { origin, document } of documents) {
     for (const [section, kind] of GRANT_SECTIONS) {
@@ -68,5 +82,5 @@ export function compilePolicy(documents: readonly NamedPolicyDocument[]): Compil
       rules.push({ effect: rule.effect, origin: ruleOrigin, holds: (identity, item) => condition.evaluate(identity, item) });
     });
   }
-  return { rules, origins: documents.map((d) => d.origin) };
+  return rules;
 }

@@ -62,6 +62,11 @@ export const policyDocumentSchema = z
     version: z.literal(1).optional(),
     /** Free text for the humans maintaining the policy. */
     description: z.string().optional(),
+    /**
+     * Dry run: the document's rules are evaluated and their would-be decisions logged and counted, but not enforced,
+     * so a new policy can be rolled out safely. Default false.
+     */
+    dryRun: z.boolean().optional(),
     tools: grants.optional(),
     prompts: grants.optional(),
     resources: grants.optional(),

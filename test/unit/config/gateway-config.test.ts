@@ -35,6 +35,7 @@ describe("loadConfigFromEnv: defaults", () => {
       rolesClaim: "roles",
       policySource: { kind: "file", path: "policies/walkthrough.yaml" },
       policyCacheSeconds: 60,
+      policyDryRun: false,
       mcpPath: "/mcp",
       publicUrl: undefined,
       authorizationServers: ["https://idp.example.com"],
@@ -201,5 +202,13 @@ describe("loadConfigFromEnv: backend credential", () => {
     [{ BACKEND_CREDENTIAL_HEADER: "X Api Key", BACKEND_CREDENTIAL_SECRET_ID: "b" }, "must be an HTTP header name"],
   ])("refuses %j", (extra, expected) => {
     expect(problems({ ...MINIMAL, ...extra }).join("\n")).toContain(expected);
+  });
+});
+
+describe("loadConfigFromEnv: dry run", () => {
+  it("reads POLICY_DRY_RUN as a boolean", () => {
+    expect(loadConfigFromEnv({ ...MINIMAL, POLICY_DRY_RUN: "true" }).policyDryRun).toBe(true);
+    expect(loadConfigFromEnv({ ...MINIMAL, POLICY_DRY_RUN: "false" }).policyDryRun).toBe(false);
+    expect(problems({ ...MINIMAL, POLICY_DRY_RUN: "yes" })).toEqual(["POLICY_DRY_RUN must be true or false"]);
   });
 });

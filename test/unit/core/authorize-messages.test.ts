@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { identityFromClaims } from "../../../functions/auth/identity.js";
 import { authorizeBody } from "../../../functions/core/authorize-messages.js";
+import { createJudge } from "../../../functions/core/judge.js";
 import { AccessLog } from "../../../functions/http/access-log.js";
 import { parseJsonRpcBody } from "../../../functions/mcp/jsonrpc.js";
 import { compilePolicy } from "../../../functions/policy/compile.js";
@@ -15,7 +16,7 @@ const newLog = () => new AccessLog(silent, new Request("http://127.0.0.1/mcp", {
 
 function judge(body: unknown, identity = jsmith) {
   const log = newLog();
-  return { verdict: authorizeBody(parseJsonRpcBody(JSON.stringify(body)), policy, identity, log), entry: log.entry };
+  return { verdict: authorizeBody(parseJsonRpcBody(JSON.stringify(body)), createJudge(policy, identity, false), log), entry: log.entry };
 }
 const callTool = (id: number | string | null, name: string) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: {} } });
 
