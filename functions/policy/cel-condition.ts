@@ -71,10 +71,14 @@ function safely(evaluate: Evaluator, variables: Record<string, unknown>): boolea
 
 type ThreeValued = (variables: Record<string, unknown>) => Truth;
 
-/** Builds the three-valued evaluator for listing: argument-reading parts are unknown, the rest evaluated once each. */
-function threeValued(node: ASTNode): ThreeValued {
+/**
+ * Builds a three-valued evaluator: parts for which `isUnknown` holds are unknown, the rest are compiled and evaluated
+ * on their own. Listing treats argument-reading parts as unknown; lint also treats claim-reading parts as unknown
+ * ("could this hold for anyone?").
+ */
+function threeValued(node: ASTNode, isUnknown: (node: ASTNode) => boolean = readsArguments): ThreeValued {
   if (node.op === "&&" || node.op === "||") {
-    const [left, right] = (node.args as [ASTNode, ASTNode]).map(threeValued) as [ThreeValued, ThreeValued];
+    const [left, right] = (node.args as [ASTNode, ASTNode]).map((n) => threeValued(n, isUnknown)) as [ThreeValued, ThreeValued];
     const decisive = node.op === "&&" ? false : true;
     return (variables) => {
       const a = left(variables);
@@ -85,15 +89,48 @@ function threeValued(node: ASTNode): ThreeValued {
     };
   }
   if (node.op === "!_") {
-    const inner = threeValued(node.args as ASTNode);
+    const inner = threeValued(node.args as ASTNode, isUnknown);
     return (variables) => {
       const value = inner(variables);
       return value === "unknown" ? value : !value;
     };
   }
-  if (readsArguments(node)) return () => "unknown";
+  if (isUnknown(node)) return () => "unknown";
   const leaf = cel.parse(serialize(node));
   return (variables) => safely(leaf, variables);
+}
+
+/** The syntax tree of a condition that compiles (for lint); throws like `compileCelCondition` otherwise. */
+export function celSyntaxTree(origin: string, expression: string): ASTNode {
+  compileCelCondition(origin, expression);
+  return cel.parse(expression).ast;
+}
+
+/** The claims a condition reads (`jwt.groups`, `jwt["https://example.com/roles"]`). */
+export function claimsRead(node: ASTNode): string[] {
+  const args = node.args as unknown[];
+  const own: string[] = [];
+  const isJwt = (n: unknown) => (n as ASTNode | undefined)?.op === "id" && (n as ASTNode).args === "jwt";
+  if ((node.op === "." || node.op === ".?") && isJwt(args[0])) own.push(args[1] as string);
+  if ((node.op === "[]" || node.op === "[?]") && isJwt(args[0]) && (args[1] as ASTNode).op === "value") own.push(String((args[1] as ASTNode).args));
+  return [...own, ...children(node).flatMap(claimsRead)];
+}
+
+/**
+ * Whether a condition could hold for this item for some caller and some arguments: the parts reading claims or
+ * arguments are unknown. False means no token and no call could ever make it hold (for lint).
+ */
+export function couldHoldForAnyone(node: ASTNode, item: PolicyItem): boolean {
+  const evaluate = threeValued(node, (n) => readsArguments(n) || claimsRead(n).length > 0);
+  return evaluate({ mcp: { [item.kind]: { name: item.name } }, jwt: {} }) !== false;
+}
+
+/** The MCP item kinds a condition reads (`mcp.tool`, `mcp.prompt`, `mcp.resource`). */
+export function itemKindsRead(node: ASTNode): string[] {
+  const args = node.args as unknown[];
+  const isMcp = (n: unknown) => (n as ASTNode | undefined)?.op === "id" && (n as ASTNode).args === "mcp";
+  const own = (node.op === "." || node.op === ".?") && isMcp(args[0]) ? [args[1] as string] : [];
+  return [...own, ...children(node).flatMap(itemKindsRead)];
 }
 
 /** Parses and type-checks a condition; throws PolicyError naming `origin` when it is not a valid boolean condition. */

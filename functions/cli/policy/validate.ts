@@ -1,0 +1,88 @@
+/**
+ * `mcp-sso-gateway policy validate FILE...`: schema, CEL compilation and lint, exactly as the gateway would load the
+ * documents (several files are merged, as the documents under one SSM path are). Exit 0 only when valid.
+ */
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { decodeJwt } from "jose";
+import { PolicyError } from "../../errors.js";
+import { lintPolicy } from "../../policy/lint.js";
+import { readPolicyFiles, validatePolicyTexts } from "../../policy/validate-documents.js";
+import { UsageError } from "../usage-error.js";
+import type { PolicySubcommand } from "./command.js";
+
+const HELP = `Usage: mcp-sso-gateway policy validate FILE... [options]
+
+Checks policy documents as the gateway loads them (schema, CEL compilation; several files are merged), then lints:
+rules that can never match, shadowed grants and rules, and, given the facts below, claims the tokens do not carry,
+patterns that match no tool and tools no rule could allow. Exit code 0 when valid (1 when not).
+  --claims A,B,...     claim names your tokens carry (or --token with a sample token; it is only decoded)
+  --token JWT          a sample token whose claim names are used
+  --roles-claim C      the claim roles are read from (default roles)
+  --tools LIST|FILE    the backend's tools: names, comma-separated, or a JSON file (a tools/list result or a list)
+  --strict             also exit 1 when lint finds anything`;
+
+async function toolNames(value: string): Promise<string[]> {
+  if (!value.endsWith(".json")) return value.split(",").map((t) => t.trim()).filter(Boolean);
+  const parsed: unknown = JSON.parse(await readFile(value, "utf8"));
+  const list = Array.isArray(parsed) ? parsed : (parsed as { tools?: unknown; result?: { tools?: unknown } }).tools ?? (parsed as { result?: { tools?: unknown } }).result?.tools;
+  if (!Array.isArray(list)) throw new UsageError(`--tools ${value}: expected a list of names, or a tools/list result with "tools"`);
+  return list.map((tool: unknown) => (typeof tool === "string" ? tool : String((tool as { name?: unknown }).name)));
+}
+
+function claimNames(values: { claims?: string; token?: string }): string[] | undefined {
+  if (values.token) {
+    try {
+      return Object.keys(decodeJwt(values.token));
+    } catch (err) {
+      throw new UsageError(`--token is not a JWT: ${(err as Error).message}`);
+    }
+  }
+  return values.claims?.split(",").map((c) => c.trim()).filter(Boolean);
+}
+
+async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        claims: { type: "string" },
+        token: { type: "string" },
+        "roles-claim": { type: "string" },
+        tools: { type: "string" },
+        strict: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
+  }
+  const { values, positionals: files } = parsed;
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (files.length === 0) throw new UsageError(`policy validate needs at least one FILE\n\n${HELP}`);
+  let validated;
+  try {
+    validated = validatePolicyTexts(await readPolicyFiles(files));
+  } catch (err) {
+    if (!(err instanceof PolicyError) && !(err instanceof Error && "code" in err)) throw err;
+    console.error(`invalid: ${(err as Error).message}`);
+    return 1;
+  }
+  const findings = lintPolicy(validated.documents, {
+    claims: claimNames(values),
+    rolesClaim: values["roles-claim"],
+    tools: values.tools ? await toolNames(values.tools) : undefined,
+  });
+  for (const finding of findings) console.log(`warning: ${finding.origin} ${finding.message}`);
+  const rules = (validated.policy.withDryRun ?? validated.policy).rules.length;
+  console.log(`valid: ${files.join(", ")} (${rules} rule${rules === 1 ? "" : "s"}, ${findings.length} warning${findings.length === 1 ? "" : "s"})`);
+  return values.strict && findings.length > 0 ? 1 : 0;
+}
+
+const validate: PolicySubcommand = { summary: "check documents as the gateway loads them, and lint them", run };
+export default validate;

@@ -1,0 +1,163 @@
+/**
+ * Lint for policy documents that are valid but probably not what their author meant: rules that can never match,
+ * grants made redundant by others, claims the tokens do not carry, and (given the backend's tool list) patterns that
+ * match no tool and tools that no rule could ever allow. Pure: documents and facts in, findings out.
+ */
+import { serialize, type ASTNode } from "@marcbachmann/cel-js";
+import { celSyntaxTree, claimsRead, couldHoldForAnyone, itemKindsRead } from "./cel-condition.js";
+import type { GrantDefinition, NamedPolicyDocument } from "./document.js";
+import { globToRegExp } from "./glob.js";
+import type { ItemKind } from "./types.js";
+
+export interface LintFinding {
+  /** Where, e.g. `team.yaml rules[2]` or `team.yaml tools.search_docs`. */
+  origin: string;
+  message: string;
+}
+
+export interface LintFacts {
+  /** Claim names the tokens carry (from a sample token or a list); enables the claim check. */
+  claims?: readonly string[];
+  /** The claim roles are read from (native grants depend on it). Default `roles`. */
+  rolesClaim?: string;
+  /** The backend's tool names; enables the tool checks. */
+  tools?: readonly string[];
+}
+
+const SECTIONS: ReadonlyArray<readonly ["tools" | "prompts" | "resources", ItemKind]> = [
+  ["tools", "tool"],
+  ["prompts", "prompt"],
+  ["resources", "resource"],
+];
+
+interface Grant {
+  origin: string;
+  kind: ItemKind;
+  pattern: string;
+  definition: GrantDefinition;
+}
+
+interface CelRule {
+  origin: string;
+  effect: "allow" | "deny" | "require";
+  ast: ASTNode;
+}
+
+function grantsOf(documents: readonly NamedPolicyDocument[]): Grant[] {
+  return documents.flatMap(({ origin, document }) =>
+    SECTIONS.flatMap(([section, kind]) =>
+      Object.entries(document[section] ?? {}).map(([pattern, definition]) => ({ origin: `${origin} ${section}.${pattern}`, kind, pattern, definition })),
+    ),
+  );
+}
+
+function celRulesOf(documents: readonly NamedPolicyDocument[]): CelRule[] {
+  return documents.flatMap(({ origin, document }) =>
+    document.rules.map((rule, index) => {
+      const ruleOrigin = `${origin} rules[${index}]`;
+      return { origin: ruleOrigin, effect: rule.effect, ast: celSyntaxTree(ruleOrigin, rule.expression) };
+    }),
+  );
+}
+
+function conjuncts(node: ASTNode): ASTNode[] {
+  return node.op === "&&" ? (node.args as [ASTNode, ASTNode]).flatMap(conjuncts) : [node];
+}
+
+/** A condition that reads no variable at all has one value, always. */
+function constantValue(rule: CelRule): boolean | undefined {
+  if (claimsRead(rule.ast).length > 0 || itemKindsRead(rule.ast).length > 0 || /\b(mcp|jwt)\b/.test(serialize(rule.ast))) return undefined;
+  return couldHoldForAnyone(rule.ast, { kind: "tool", name: "" });
+}
+
+function neverMatching(rules: readonly CelRule[]): LintFinding[] {
+  const findings: LintFinding[] = [];
+  for (const rule of rules) {
+    const constant = constantValue(rule);
+    if (constant === false && rule.effect !== "require") findings.push({ origin: rule.origin, message: "can never match (the condition is always false)" });
+    if (constant === false && rule.effect === "require") findings.push({ origin: rule.origin, message: "can never hold, so it denies everything" });
+    // An item is one kind: a conjunction that needs a tool and a prompt (say) holds for nothing. Parts with `||` or
+    // `has()` may be guards, so only plain parts count as needing their kind.
+    const needed = new Set(
+      conjuncts(rule.ast)
+        .filter((part) => !/\|\||has\(/.test(serialize(part)))
+        .flatMap((part) => itemKindsRead(part)),
+    );
+    if (needed.size > 1) findings.push({ origin: rule.origin, message: `can never match: it needs ${[...needed].map((k) => `mcp.${k}`).join(" and ")} at once, but an item is only one kind` });
+  }
+  return findings;
+}
+
+function redundantAllows(grants: readonly Grant[], rules: readonly CelRule[]): LintFinding[] {
+  const findings: LintFinding[] = [];
+  const allowsAll = rules.find((rule) => rule.effect === "allow" && constantValue(rule) === true);
+  if (allowsAll) {
+    for (const other of [...grants.map((g) => g.origin), ...rules.filter((r) => r.effect === "allow" && r !== allowsAll).map((r) => r.origin)]) {
+      findings.push({ origin: other, message: `is shadowed: ${allowsAll.origin} already allows everything` });
+    }
+    return findings;
+  }
+  for (const grant of grants) {
+    if (/[*?]/.test(grant.pattern)) continue;
+    const wider = grants.find(
+      (other) =>
+        other !== grant &&
+        other.kind === grant.kind &&
+        other.definition.when === undefined &&
+        globToRegExp(other.pattern).test(grant.pattern) &&
+        (other.definition.roles.includes("*") || grant.definition.roles.every((role) => other.definition.roles.includes(role))),
+    );
+    if (wider) findings.push({ origin: grant.origin, message: `is shadowed: ${wider.origin} already allows it for the same roles` });
+  }
+  return findings;
+}
+
+function missingClaims(grants: readonly Grant[], rules: readonly CelRule[], facts: LintFacts): LintFinding[] {
+  if (!facts.claims) return [];
+  const available = new Set(facts.claims);
+  const findings: LintFinding[] = [];
+  const rolesClaim = facts.rolesClaim ?? "roles";
+  const rolesTop = rolesClaim.split(".")[0] as string;
+  if (!available.has(rolesClaim) && !available.has(rolesTop)) {
+    for (const grant of grants.filter((g) => !g.definition.roles.includes("*"))) {
+      findings.push({ origin: grant.origin, message: `grants roles, but the tokens carry no ${rolesClaim} claim (the roles claim)` });
+    }
+  }
+  for (const rule of rules) {
+    for (const claim of new Set(claimsRead(rule.ast))) {
+      if (!available.has(claim)) findings.push({ origin: rule.origin, message: `reads jwt.${claim}, which the tokens do not carry` });
+    }
+  }
+  return findings;
+}
+
+function toolCoverage(grants: readonly Grant[], rules: readonly CelRule[], facts: LintFacts): LintFinding[] {
+  if (!facts.tools) return [];
+  const tools = facts.tools;
+  const toolGrants = grants.filter((g) => g.kind === "tool");
+  const findings: LintFinding[] = toolGrants
+    .filter((grant) => !tools.some((tool) => globToRegExp(grant.pattern).test(tool)))
+    .map((grant) => ({ origin: grant.origin, message: "matches no tool of the backend" }));
+  const allowRules = rules.filter((rule) => rule.effect === "allow");
+  const onlyDenies = rules.length > 0 && allowRules.length === 0 && grants.length === 0;
+  for (const tool of onlyDenies ? [] : tools) {
+    const item = { kind: "tool" as const, name: tool };
+    const granted = toolGrants.some((grant) => globToRegExp(grant.pattern).test(tool));
+    if (!granted && !allowRules.some((rule) => couldHoldForAnyone(rule.ast, item))) {
+      findings.push({ origin: `tool ${tool}`, message: "is matched by no rule: nobody can see or call it" });
+    }
+  }
+  return findings;
+}
+
+/** Lints valid documents (they must have passed validation: CEL is assumed to compile). */
+export function lintPolicy(documents: readonly NamedPolicyDocument[], facts: LintFacts = {}): LintFinding[] {
+  const grants = grantsOf(documents);
+  const rules = celRulesOf(documents);
+  return [
+    ...neverMatching(rules),
+    ...redundantAllows(grants, rules),
+    ...missingClaims(grants, rules, facts),
+    ...toolCoverage(grants, rules, facts),
+  ];
+}
