@@ -22,6 +22,8 @@ export const METRIC_NAMES = {
   latency: "Latency",
   /** Under dry run: messages the full policy would have refused, plus list items it would have removed. */
   dryRunDenials: "DryRunDenials",
+  /** Policy loads that failed (the last good policy stays in force; with none, everything is refused). */
+  policyLoadFailures: "PolicyLoadFailures",
 } as const;
 
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
@@ -46,9 +48,10 @@ export function metricValues(entry: Readonly<AccessLogEntry>): MetricValue[] {
   return values;
 }
 
-/** Receives each finished request. */
+/** Receives each finished request, and each failed policy load. */
 export interface GatewayMetrics {
   requestCompleted(entry: Readonly<AccessLogEntry>): void;
+  policyLoadFailed(): void;
 }
 
-export const NO_METRICS: GatewayMetrics = { requestCompleted: () => undefined };
+export const NO_METRICS: GatewayMetrics = { requestCompleted: () => undefined, policyLoadFailed: () => undefined };

@@ -162,15 +162,23 @@ export class McpSsoGateway extends Construct {
   }
 
   private addAlarms(): void {
-    const backendErrors = new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: METRIC_NAMES.backendErrors,
-      dimensionsMap: { service: "mcp-sso-gateway" },
-      statistic: "Sum",
-      period: Duration.minutes(5),
+    const gatewayMetric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: "mcp-sso-gateway" },
+        statistic: "Sum",
+        period: Duration.minutes(5),
+      });
+    new cloudwatch.Alarm(this, "PolicyLoadFailuresAlarm", {
+      metric: gatewayMetric(METRIC_NAMES.policyLoadFailures),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: "A policy document under the policy path failed to load: the last good policy stays in force (or, with none, every request is refused) until it is fixed.",
     });
     new cloudwatch.Alarm(this, "BackendErrorsAlarm", {
-      metric: backendErrors,
+      metric: gatewayMetric(METRIC_NAMES.backendErrors),
       threshold: 5,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

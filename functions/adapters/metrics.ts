@@ -3,7 +3,7 @@
  * calls). `logMetrics` middleware publishes them at the end of each invocation.
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { METRICS_NAMESPACE, metricValues, type GatewayMetrics } from "../metrics.js";
+import { METRICS_NAMESPACE, METRIC_NAMES, metricValues, type GatewayMetrics } from "../metrics.js";
 import { SERVICE_NAME } from "./logger.js";
 
 export function createCloudWatchMetrics(): { metrics: Metrics; gatewayMetrics: GatewayMetrics } {
@@ -15,6 +15,9 @@ export function createCloudWatchMetrics(): { metrics: Metrics; gatewayMetrics: G
         for (const { name, unit, value } of metricValues(entry)) {
           metrics.addMetric(name, unit === "Count" ? MetricUnit.Count : MetricUnit.Milliseconds, value);
         }
+      },
+      policyLoadFailed() {
+        metrics.addMetric(METRIC_NAMES.policyLoadFailures, MetricUnit.Count, 1);
       },
     },
   };

@@ -18,7 +18,7 @@ export function createGatewayFromConfig(
     {
       config,
       verifier: createTokenVerifier(config),
-      policies: new PolicyStore(createPolicySource(config.policySource), { cacheSeconds: config.policyCacheSeconds, logger }),
+      policies: new PolicyStore(createPolicySource(config.policySource), { cacheSeconds: config.policyCacheSeconds, logger, metrics }),
       logger,
       metrics,
       backendCredential: config.backendCredential ? createBackendCredential(config.backendCredential, logger) : undefined,

@@ -5,6 +5,7 @@
  */
 import { RefreshingValue } from "../cache/refreshing-value.js";
 import type { GatewayLogger } from "../logging.js";
+import type { GatewayMetrics } from "../metrics.js";
 import { compilePolicy, type CompiledPolicy } from "./compile.js";
 import { parsePolicyDocument } from "./document.js";
 import type { PolicySource } from "./sources.js";
@@ -13,6 +14,8 @@ export interface PolicyStoreOptions {
   /** Seconds a loaded policy is used before the source is read again; 0 reads it on every request. */
   cacheSeconds: number;
   logger: GatewayLogger;
+  /** Counts failed loads. Default: not counted. */
+  metrics?: Pick<GatewayMetrics, "policyLoadFailed">;
   /** Clock in milliseconds; replaceable so cache expiry can be reasoned about in isolation. */
   now?: () => number;
 }
@@ -26,7 +29,7 @@ interface LoadedPolicy {
 export class PolicyStore {
   private readonly loaded: RefreshingValue<LoadedPolicy>;
 
-  constructor(source: PolicySource, { cacheSeconds, logger, now }: PolicyStoreOptions) {
+  constructor(source: PolicySource, { cacheSeconds, logger, metrics, now }: PolicyStoreOptions) {
     this.loaded = new RefreshingValue<LoadedPolicy>(
       async (current) => {
         const texts = await source.load();
@@ -41,6 +44,7 @@ export class PolicyStore {
         maxAgeMs: cacheSeconds * 1000,
         now,
         onError: (err, keepingLastGood) => {
+          metrics?.policyLoadFailed();
           const fields = { source: source.location, error: err instanceof Error ? err.message : String(err) };
           if (keepingLastGood) logger.error("policy reload failed; keeping the last good policy", fields);
           else logger.error("no policy could be loaded; every MCP request is refused", fields);

@@ -107,8 +107,9 @@ describe.each(["httpApi", "restStreaming"] as const)("the %s stack", (frontDoor)
     template.resourcePropertiesCountIs("AWS::Logs::LogGroup", { RetentionInDays: 30 }, 2);
   });
 
-  it("alarms on backend errors and on 5xx answers", () => {
+  it("alarms on backend errors, on 5xx answers, and on policy documents that fail to load", () => {
     template.hasResourceProperties("AWS::CloudWatch::Alarm", { Namespace: METRICS_NAMESPACE, MetricName: "BackendErrors", Threshold: 5 });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", { Namespace: METRICS_NAMESPACE, MetricName: "PolicyLoadFailures", Threshold: 1 });
     template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       Namespace: "AWS/ApiGateway",
       MetricName: frontDoor === "httpApi" ? "5xx" : "5XXError",

@@ -84,6 +84,20 @@ describe("PolicyStore", () => {
     expect(failures[0]?.fields.error).toBe(`${file}: tools.echo: must be a role name, a non-empty list of role names, or { roles, when }`);
   });
 
+  it("counts every failed load", async () => {
+    let failures = 0;
+    const policies = new PolicyStore(new FilePolicySource(join(dir, "missing.yaml")), {
+      cacheSeconds: 0,
+      logger,
+      metrics: { policyLoadFailed: () => failures++ },
+      now: () => clock,
+    });
+    await policies.current();
+    clock += 1000;
+    await policies.current();
+    expect(failures).toBe(2);
+  });
+
   it("keeps the last good policy when the source cannot be read", async () => {
     await writeFile(file, "rules: ['true']\n");
     const policies = store(1);
