@@ -4,6 +4,7 @@ import { ConfigError } from "../errors.js";
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
   serve: { summary: "run the gateway locally (configured by environment variables, as the Lambda is)", run: async (a) => (await import("./serve.js")).serve(a) },
   token: { summary: "mint a demo token signed by the demo identity provider's key", run: async (a) => (await import("./token.js")).token(a) },
+  policy: { summary: "validate, push, pull, diff, explain and test authorization policies", run: async (a) => (await import("./policy.js")).policy(a) },
   demo: { summary: "run the enterprise SSO walkthrough: demo identity provider, echo MCP server and gateway", run: async (a) => (await import("./demo.js")).demo(a) },
 };
 

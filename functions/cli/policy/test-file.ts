@@ -1,0 +1,177 @@
+/**
+ * The `policy test` file: a table of expected decisions, so a policy can be put under CI.
+ *
+ * ```yaml
+ * policy: [walkthrough.yaml]          # policy files, relative to this file (one name or a list), or
+ * # path: /mcp-sso-gateway/policies   # every document under an SSM path
+ * rolesClaim: roles                   # optional, as the gateway's ROLES_CLAIM
+ * identities:                         # named claim sets, reused by cases
+ *   boss: { sub: pointy-haired-boss, roles: [admin] }
+ *   jsmith: { sub: jsmith }
+ * cases:
+ *   - { as: jsmith, tool: echo, expect: deny }
+ *   - { as: boss, tool: echo, expect: allow, rule: "walkthrough.yaml rules[0]" } # optional: the deciding rule
+ *   - { as: boss, tool: transfer, args: { amount: 50 }, expect: allow }          # a call with these arguments
+ *   - { claims: { sub: x }, prompt: summarize, expect: deny, rule: null }        # null: decided by a default
+ * ```
+ */
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import type { ItemKind } from "../../policy/types.js";
+import type { PolicyLocation } from "./policy-input.js";
+
+export type Expectation = "allow" | "deny";
+
+export interface TestCase {
+  /** Where the case is in the file, e.g. `cases[2]`, for output lines. */
+  place: string;
+  name: string | undefined;
+  /** The identity's name (`as`), or undefined for inline claims. */
+  identityName: string | undefined;
+  claims: Record<string, unknown>;
+  kind: ItemKind;
+  itemName: string;
+  args: Record<string, unknown> | undefined;
+  expect: Expectation;
+  /** The expected deciding rule; null expects a default decision; undefined checks no rule. */
+  rule: string | null | undefined;
+}
+
+export interface TestFile {
+  location: PolicyLocation;
+  rolesClaim: string | undefined;
+  cases: TestCase[];
+}
+
+/** The file is not a valid test file: every problem, each naming its place (`cases[1].expect: ...`). */
+export class TestFileError extends Error {
+  constructor(
+    readonly origin: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${origin}: invalid test file:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "TestFileError";
+  }
+}
+
+const nonEmpty = (what: string) => z.string({ error: `must be ${what}` }).trim().min(1, { error: "must not be empty" });
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Cross-field checks also run when a field is invalid (zod skips them by default), so one run lists every problem.
+ * They only look at which keys are present, which is safe on a value that failed elsewhere.
+ */
+const evenWithOtherProblems = { when: (payload: { value: unknown }) => isObject(payload.value) };
+
+const claimSet = z.record(z.string(), z.unknown(), { error: "must be a map of claims, such as { sub: jsmith, roles: [admin] }" });
+
+const ITEM_KEYS = ["tool", "prompt", "resource"] as const;
+
+const CASE_KEYS = ["name", "as", "claims", ...ITEM_KEYS, "args", "expect", "rule"] as const;
+const FILE_KEYS = ["description", "policy", "path", "rolesClaim", "identities", "cases"] as const;
+
+const caseSchema = z
+  .strictObject({
+    /** Free text shown in the case's output line. */
+    name: z.string().optional(),
+    as: nonEmpty("the name of one of the identities").optional(),
+    claims: claimSet.optional(),
+    tool: nonEmpty("a tool name").optional(),
+    prompt: nonEmpty("a prompt name").optional(),
+    resource: nonEmpty("a resource URI").optional(),
+    args: z.record(z.string(), z.unknown(), { error: "must be a map of the tool call's arguments" }).optional(),
+    expect: z.enum(["allow", "deny"], {
+      error: (issue) => (issue.input === undefined ? 'is required: "allow" or "deny"' : 'must be "allow" or "deny"'),
+    }),
+    rule: nonEmpty("the deciding rule, e.g. 'policy.yaml rules[0]', or null for a default decision").nullable().optional(),
+  })
+  .superRefine((c, ctx) => {
+    const items = ITEM_KEYS.filter((key) => c[key] !== undefined);
+    if (items.length !== 1) ctx.addIssue({ code: "custom", message: `needs exactly one of tool, prompt, resource${items.length ? ` (has ${items.join(", ")})` : ""}` });
+    if ((c.as === undefined) === (c.claims === undefined)) ctx.addIssue({ code: "custom", message: "needs exactly one of as (a named identity) or claims" });
+    if (c.args !== undefined && c.tool === undefined) ctx.addIssue({ code: "custom", path: ["args"], message: "goes with tool: only tool calls have arguments" });
+  }, evenWithOtherProblems);
+
+const testFileSchema = z
+  .strictObject({
+    /** Free text for the humans maintaining the tests. */
+    description: z.string().optional(),
+    policy: z.union([nonEmpty("a policy file"), z.array(nonEmpty("a policy file")).min(1)], {
+      error: "must be a policy file or a non-empty list of policy files, relative to the test file",
+    }).optional(),
+    path: z.string({ error: "must be an SSM parameter path" }).startsWith("/", { error: 'must be an SSM parameter path starting with "/"' }).optional(),
+    rolesClaim: nonEmpty("a claim name").optional(),
+    identities: z.record(z.string(), claimSet, { error: "must map identity names to claims" }).optional(),
+    cases: z.array(caseSchema, { error: "must be a list of cases" }).min(1, { error: "must list at least one case" }),
+  })
+  .superRefine((file, ctx) => {
+    if ((file.policy === undefined) === (file.path === undefined)) {
+      ctx.addIssue({ code: "custom", message: "needs exactly one of policy (files) or path (an SSM path)" });
+    }
+    // The value may hold invalid parts (see evenWithOtherProblems): read identities and cases defensively.
+    const identities = isObject(file.identities) ? file.identities : {};
+    const known = Object.keys(identities);
+    (Array.isArray(file.cases) ? file.cases : []).forEach((c: unknown, index) => {
+      if (!isObject(c) || typeof c.as !== "string" || Object.hasOwn(identities, c.as.trim())) return;
+      const hint = known.length ? `one of ${known.join(", ")}` : "none are defined under identities";
+      ctx.addIssue({ code: "custom", path: ["cases", index, "as"], message: `no identity named ${JSON.stringify(c.as)} (${hint})` });
+    });
+  }, evenWithOtherProblems);
+
+/** A place in the file as it reads in YAML: `cases[1].expect`, `identities.boss`, `(file)`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  if (path.length === 0) return "(file)";
+  return path
+    .map((part, index) => {
+      if (typeof part === "number") return `[${part}]`;
+      const key = String(part);
+      return /^[A-Za-z_][\w-]*$/.test(key) ? `${index === 0 ? "" : "."}${key}` : `[${JSON.stringify(key)}]`;
+    })
+    .join("");
+}
+
+/** zod's wording for unknown keys, replaced with one that lists what is allowed there. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code !== "unrecognized_keys") return issue.message;
+  const allowed = issue.path.length === 0 ? FILE_KEYS : issue.path[0] === "cases" && issue.path.length === 2 ? CASE_KEYS : undefined;
+  const keys = issue.keys.map((key) => JSON.stringify(key)).join(", ");
+  return `unknown key${issue.keys.length > 1 ? "s" : ""} ${keys}${allowed ? ` (allowed: ${allowed.join(", ")})` : ""}`;
+}
+
+/** Parses and validates a test file; throws TestFileError listing every problem with its place. */
+export function parseTestFile(origin: string, text: string, baseDir: string): TestFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { uniqueKeys: true });
+  } catch (err) {
+    throw new TestFileError(origin, [`not valid YAML: ${(err as Error).message.split("\n")[0]}`]);
+  }
+  if (raw === null || raw === undefined) throw new TestFileError(origin, ["the file is empty"]);
+  const result = testFileSchema.safeParse(raw);
+  if (!result.success) throw new TestFileError(origin, result.error.issues.map((issue) => `${formatPath(issue.path)}: ${describeIssue(issue)}`));
+
+  const file = result.data;
+  const policyFiles = typeof file.policy === "string" ? [file.policy] : file.policy;
+  return {
+    location: policyFiles !== undefined ? { files: policyFiles, baseDir } : { ssmPath: file.path as string },
+    rolesClaim: file.rolesClaim,
+    cases: file.cases.map((c, index) => {
+      const kind = ITEM_KEYS.find((key) => c[key] !== undefined) as ItemKind;
+      return {
+        place: `cases[${index}]`,
+        name: c.name,
+        identityName: c.as,
+        // Validation guarantees exactly one of `as` (a defined identity) and `claims`.
+        claims: c.as !== undefined ? (file.identities?.[c.as] ?? {}) : (c.claims ?? {}),
+        kind,
+        itemName: c[kind] as string,
+        args: c.args,
+        expect: c.expect,
+        rule: c.rule,
+      };
+    }),
+  };
+}
