@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { loadOrCreateSigningKey, mintToken } from "../demo/identity-provider.js";
 import { DEMO_AUDIENCE, DEMO_ISSUER, DEMO_KEY_PATH } from "./demo-defaults.js";
-import { UsageError } from "./usage-error.js";
+import { UsageError, parseOrUsage } from "./usage-error.js";
 
 const HELP = `Usage: mcp-sso-gateway token --sub SUBJECT [options]
 
@@ -30,9 +30,8 @@ function parseExpiry(raw: string): number | string {
 }
 
 export async function token(args: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseOrUsage(HELP, () =>
+    parseArgs({
       args,
       options: {
         sub: { type: "string" },
@@ -44,10 +43,8 @@ export async function token(args: string[]): Promise<void> {
         key: { type: "string", default: DEMO_KEY_PATH },
         help: { type: "boolean", short: "h" },
       },
-    }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
-  }
+    }),
+  );
   if (values.help) {
     console.log(HELP);
     return;

@@ -5,3 +5,12 @@ export class UsageError extends Error {
     this.name = "UsageError";
   }
 }
+
+/** Runs an option parser (node:util parseArgs), turning its complaints into a UsageError followed by the help. */
+export function parseOrUsage<T>(help: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${help}`);
+  }
+}

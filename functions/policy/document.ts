@@ -24,6 +24,7 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { PolicyError } from "../errors.js";
+import { formatYamlPath } from "./yaml-path.js";
 
 const ROLES_EXPECTED = "must be a role name or a non-empty list of role names";
 
@@ -93,18 +94,6 @@ export interface NamedPolicyDocument {
   document: PolicyDocument;
 }
 
-/** A place in a document, written as it reads in YAML: `tools.echo`, `rules[0]`, `tools["search docs"]`. */
-function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  if (path.length === 0) return "(document)";
-  return path
-    .map((part, index) => {
-      if (typeof part === "number") return `[${part}]`;
-      const key = String(part);
-      return /^[A-Za-z_][\w-]*$/.test(key) ? `${index === 0 ? "" : "."}${key}` : `[${JSON.stringify(key)}]`;
-    })
-    .join("");
-}
-
 /** Parses and validates one document; errors name the origin, the place in the document and what was wrong. */
 export function parsePolicyDocument({ origin, text }: PolicySourceText): NamedPolicyDocument {
   let raw: unknown;
@@ -116,7 +105,7 @@ export function parsePolicyDocument({ origin, text }: PolicySourceText): NamedPo
   if (raw === null || raw === undefined) throw new PolicyError(`${origin}: the document is empty`);
   const result = policyDocumentSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+    const problems = result.error.issues.map((issue) => `${formatYamlPath(issue.path)}: ${issue.message}`);
     throw new PolicyError(`${origin}: ${problems.join("; ")}`);
   }
   return { origin, document: result.data };

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { decide } from "../../policy/decide.js";
 import type { ItemKind } from "../../policy/types.js";
-import { UsageError } from "../usage-error.js";
+import { UsageError, parseOrUsage } from "../usage-error.js";
 import type { PolicySubcommand } from "./command.js";
 import {
   DEFAULT_ROLES_CLAIM,
@@ -59,9 +59,8 @@ function nonEmpty(value: string | undefined, option: string): string | undefined
 
 /** Parses the command line; undefined means --help was printed. */
 export function parseExplainArgs(args: string[]): ExplainRequest | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseOrUsage(HELP, () =>
+    parseArgs({
       args,
       allowPositionals: true,
       options: {
@@ -77,10 +76,8 @@ export function parseExplainArgs(args: string[]): ExplainRequest | undefined {
         resource: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
-  }
+    }),
+  );
   const { values, positionals: files } = parsed;
   if (values.help) {
     console.log(HELP);

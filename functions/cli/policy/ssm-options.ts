@@ -4,7 +4,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
-import { UsageError } from "../usage-error.js";
+import { UsageError, parseOrUsage } from "../usage-error.js";
+
+export { parseOrUsage };
 
 /** Options every SSM subcommand takes; spread into each one's parseArgs options. */
 export const SSM_OPTIONS = {
@@ -34,15 +36,6 @@ export async function reportFailures(failureCode: number, body: () => Promise<nu
     if (!(err instanceof CommandFailure)) throw err;
     console.error(err.message);
     return failureCode;
-  }
-}
-
-/** node:util's parseArgs, whose complaints (unknown option, missing value) become usage errors with the help text. */
-export function parseOrUsage<T>(help: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${help}`);
   }
 }
 

@@ -19,6 +19,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { ItemKind } from "../../policy/types.js";
 import type { PolicyLocation } from "./policy-input.js";
+import { formatYamlPath } from "../../policy/yaml-path.js";
 
 export type Expectation = "allow" | "deny";
 
@@ -121,18 +122,6 @@ const testFileSchema = z
     });
   }, evenWithOtherProblems);
 
-/** A place in the file as it reads in YAML: `cases[1].expect`, `identities.boss`, `(file)`. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  if (path.length === 0) return "(file)";
-  return path
-    .map((part, index) => {
-      if (typeof part === "number") return `[${part}]`;
-      const key = String(part);
-      return /^[A-Za-z_][\w-]*$/.test(key) ? `${index === 0 ? "" : "."}${key}` : `[${JSON.stringify(key)}]`;
-    })
-    .join("");
-}
-
 /** zod's wording for unknown keys, replaced with one that lists what is allowed there. */
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code !== "unrecognized_keys") return issue.message;
@@ -151,7 +140,7 @@ export function parseTestFile(origin: string, text: string, baseDir: string): Te
   }
   if (raw === null || raw === undefined) throw new TestFileError(origin, ["the file is empty"]);
   const result = testFileSchema.safeParse(raw);
-  if (!result.success) throw new TestFileError(origin, result.error.issues.map((issue) => `${formatPath(issue.path)}: ${describeIssue(issue)}`));
+  if (!result.success) throw new TestFileError(origin, result.error.issues.map((issue) => `${formatYamlPath(issue.path, "(file)")}: ${describeIssue(issue)}`));
 
   const file = result.data;
   const policyFiles = typeof file.policy === "string" ? [file.policy] : file.policy;

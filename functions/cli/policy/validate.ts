@@ -8,7 +8,7 @@ import { decodeJwt } from "jose";
 import { PolicyError } from "../../errors.js";
 import { lintPolicy } from "../../policy/lint.js";
 import { readPolicyFiles, validatePolicyTexts } from "../../policy/validate-documents.js";
-import { UsageError } from "../usage-error.js";
+import { UsageError, parseOrUsage } from "../usage-error.js";
 import type { PolicySubcommand } from "./command.js";
 
 const HELP = `Usage: mcp-sso-gateway policy validate FILE... [options]
@@ -42,9 +42,8 @@ function claimNames(values: { claims?: string; token?: string }): string[] | und
 }
 
 async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseOrUsage(HELP, () =>
+    parseArgs({
       args,
       allowPositionals: true,
       options: {
@@ -55,10 +54,8 @@ async function run(args: string[]): Promise<number> {
         strict: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
-  }
+    }),
+  );
   const { values, positionals: files } = parsed;
   if (values.help) {
     console.log(HELP);
