@@ -35,6 +35,20 @@ export class AuthenticationError extends GatewayError {
   }
 }
 
+/**
+ * The token is valid but lacks scopes this gateway requires: 403 with `WWW-Authenticate: Bearer
+ * error="insufficient_scope", scope="..."`, so an MCP client can ask the IdP for a token with them (step-up).
+ */
+export class InsufficientScopeError extends GatewayError {
+  readonly status = 403;
+  readonly rpcCode = -32001;
+  readonly requiredScopes: readonly string[];
+  constructor(missing: readonly string[], required: readonly string[]) {
+    super("Forbidden: the token lacks required scopes", `token lacks required scope${missing.length === 1 ? "" : "s"}: ${missing.join(" ")}`);
+    this.requiredScopes = required;
+  }
+}
+
 /** The identity provider's keys could not be fetched, so no token can be checked: fail closed with 503. */
 export class KeysUnavailableError extends GatewayError {
   readonly status = 503;

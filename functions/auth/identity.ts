@@ -8,6 +8,8 @@ export interface Identity {
   claims: Readonly<JwtPayload>;
   /** Roles read from the configured roles claim; empty when the claim is absent or not a string or list of strings. */
   roles: readonly string[];
+  /** Scopes read from the issuer's scopes claim (`scope` or `scp`). */
+  scopes: readonly string[];
 }
 
 /**
@@ -24,17 +26,21 @@ export function readClaim(claims: Readonly<Record<string, unknown>>, name: strin
   return value;
 }
 
-/** Roles from a claim value: a list of strings, a single string, or a space-separated string. Anything else: none. */
+/**
+ * Roles (or scopes) from a claim value: a list of strings, a single string, or a space-separated string.
+ * Anything else: none.
+ */
 export function rolesFromClaim(value: unknown): string[] {
   if (typeof value === "string") return value.split(/\s+/).filter((role) => role.length > 0);
   if (Array.isArray(value)) return value.filter((role): role is string => typeof role === "string");
   return [];
 }
 
-export function identityFromClaims(claims: JwtPayload, rolesClaim: string): Identity {
+export function identityFromClaims(claims: JwtPayload, rolesClaim: string, scopesClaim = "scope"): Identity {
   return {
     subject: typeof claims.sub === "string" ? claims.sub : undefined,
     claims,
     roles: rolesFromClaim(readClaim(claims, rolesClaim)),
+    scopes: rolesFromClaim(readClaim(claims, scopesClaim)),
   };
 }

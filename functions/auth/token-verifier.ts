@@ -20,13 +20,15 @@ import {
   KidNotFoundInJwksError,
   WaitPeriodNotYetEndedJwkError,
 } from "aws-jwt-verify/error";
+import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { GatewayConfig } from "../config/gateway-config.js";
-import { AuthenticationError, KeysUnavailableError } from "../errors.js";
-import { identityFromClaims, type Identity } from "./identity.js";
-import { JwksFetcher } from "./jwks-fetcher.js";
+import type { IssuerConfig } from "../config/issuers.js";
+import { AuthenticationError, InsufficientScopeError, KeysUnavailableError } from "../errors.js";
+import { identityFromClaims, readClaim, type Identity } from "./identity.js";
+import { JwksFetcher, discoveryUrl } from "./jwks-fetcher.js";
 
 export interface TokenVerifier {
-  /** Resolves to the caller's identity, or rejects with AuthenticationError / KeysUnavailableError. */
+  /** Resolves to the caller's identity, or rejects with AuthenticationError, InsufficientScopeError or KeysUnavailableError. */
   verify(token: string): Promise<Identity>;
   /** Fetches the signing keys ahead of the first request (cold start); failures are left for `verify` to report. */
   warmUp(): Promise<void>;
@@ -50,6 +52,7 @@ const REASONS: ReadonlyArray<readonly [new (...args: never[]) => Error, string]>
 const KEY_FAILURES = [FetchError, JwksValidationError, JwkValidationError, JwksNotAvailableInCacheError] as const;
 
 export function classifyVerificationError(err: unknown): AuthenticationError | KeysUnavailableError {
+  if (err instanceof AuthenticationError) return err;
   const detail = err instanceof Error ? err.message : String(err);
   if (KEY_FAILURES.some((cls) => err instanceof cls)) {
     return new KeysUnavailableError(`JWKS unavailable: ${detail}`, { cause: err });
@@ -58,19 +61,52 @@ export function classifyVerificationError(err: unknown): AuthenticationError | K
   return new AuthenticationError(`${known ? known[1] : "token rejected"}: ${detail}`, true, { cause: err });
 }
 
-export function createTokenVerifier(config: Pick<GatewayConfig, "issuer" | "audience" | "jwksUri" | "rolesClaim">): TokenVerifier {
+/** Checks aws-jwt-verify cannot express: Cognito-style audiences, allowed client applications, required claims. */
+function issuerChecks(issuer: IssuerConfig) {
+  return ({ payload }: { payload: JwtPayload }) => {
+    if (issuer.audienceClaim === "client_id") {
+      // Cognito access tokens carry the app client in client_id and no aud; its ID tokens carry it in aud.
+      const client = payload.client_id ?? payload.aud;
+      if (typeof client !== "string" || !issuer.audience.includes(client)) {
+        throw new AuthenticationError(`wrong audience: client ${JSON.stringify(client)} is not one of ${issuer.audience.join(", ")}`, true);
+      }
+    }
+    if (issuer.clientIds.length > 0) {
+      const client = payload.azp ?? payload.client_id;
+      if (typeof client !== "string" || !issuer.clientIds.includes(client)) {
+        throw new AuthenticationError(`client not allowed: ${JSON.stringify(client)} is not one of ${issuer.clientIds.join(", ")}`, true);
+      }
+    }
+    const missing = issuer.requiredClaims.filter((claim) => readClaim(payload, claim) === undefined);
+    if (missing.length > 0) throw new AuthenticationError(`token lacks required claim${missing.length === 1 ? "" : "s"}: ${missing.join(", ")}`, true);
+  };
+}
+
+export function createTokenVerifier(config: Pick<GatewayConfig, "issuers">): TokenVerifier {
   const verifier = JwtVerifier.create(
-    { issuer: config.issuer, audience: config.audience, jwksUri: config.jwksUri.href },
+    config.issuers.map((issuer) => ({
+      issuer: issuer.issuer,
+      // Cognito access tokens have no aud: the audience is checked against client_id in issuerChecks instead.
+      audience: issuer.audienceClaim === "aud" ? issuer.audience : null,
+      jwksUri: issuer.jwksUri?.href ?? discoveryUrl(issuer.issuer),
+      customJwtCheck: issuerChecks(issuer),
+    })),
     { jwksCache: new SimpleJwksCache({ fetcher: new JwksFetcher() }) },
   );
+  const byIssuer = new Map(config.issuers.map((issuer) => [issuer.issuer, issuer]));
   return {
     async verify(token) {
+      let claims: JwtPayload;
       try {
-        const claims = await verifier.verify(token);
-        return identityFromClaims(claims, config.rolesClaim);
+        claims = await verifier.verify(token);
       } catch (err) {
         throw classifyVerificationError(err);
       }
+      const issuer = byIssuer.get(claims.iss as string) as IssuerConfig;
+      const identity = identityFromClaims(claims, issuer.rolesClaim, issuer.scopesClaim);
+      const missing = issuer.requiredScopes.filter((scope) => !identity.scopes.includes(scope));
+      if (missing.length > 0) throw new InsufficientScopeError(missing, issuer.requiredScopes);
+      return identity;
     },
     async warmUp() {
       await verifier.hydrate().catch(() => undefined);

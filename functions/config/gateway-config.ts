@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
-import { isLoopbackUrl } from "./loopback.js";
+import { ISSUER_VARIABLES, issuersFromEnv, type IssuerConfig } from "./issuers.js";
 
 /** Where authorization policy documents are read from. */
 export type PolicySourceConfig =
@@ -38,20 +38,21 @@ export interface GatewayConfig {
    * answering 504. Default 25000, below API Gateway's 30 s HTTP API limit. Streamed (SSE) bodies are not cut.
    */
   backendTimeoutMs: number;
-  /** `JWT_ISSUER` (required): the exact `iss` claim tokens must carry. */
-  issuer: string;
-  /** `JWT_AUDIENCE` (required): accepted `aud` values, comma-separated; a token passes when any one matches. */
-  audience: string[];
   /**
-   * `JWKS_URI`: where the issuer publishes its signing keys. Must be https, except on loopback addresses (local demo
-   * and tests). Default: `<JWT_ISSUER>/.well-known/jwks.json` when the issuer is an https URL.
+   * The trusted identity providers (at least one), from the single-issuer variables or JWT_ISSUERS (see issuers.ts):
+   * - `JWT_ISSUER` (required): the exact `iss` claim tokens must carry;
+   * - `JWT_AUDIENCE` (required): accepted audiences, comma-separated; a token passes when any one matches;
+   * - `JWKS_URI`: the issuer's signing keys (https; plain http on loopback only). Default: found by OIDC discovery
+   *   (`<JWT_ISSUER>/.well-known/openid-configuration`);
+   * - `JWT_PRESET`: `entra`, `okta`, `keycloak`, `cognito` or `auth0`, the IdP's claim names as defaults;
+   * - `ROLES_CLAIM`: the claim holding roles (a list, a string or a space-separated string; a dotted name is tried as
+   *   is, then as a path). Default `roles` (or the preset's);
+   * - `JWT_SCOPES_CLAIM`: `scope` or `scp` (default `scope`, or the preset's);
+   * - `JWT_CLIENT_IDS`: allowed client applications (`azp`/`client_id`), comma-separated; default any;
+   * - `JWT_REQUIRED_SCOPES`: scopes every token must carry (else 403 insufficient_scope);
+   * - `JWT_REQUIRED_CLAIMS`: claims every token must carry (else 401).
    */
-  jwksUri: URL;
-  /**
-   * `ROLES_CLAIM`: the claim holding the caller's roles (a list, a single string or a space-separated string).
-   * A name containing dots is first looked up as is, then as a path into nested claims. Default `roles`.
-   */
-  rolesClaim: string;
+  issuers: IssuerConfig[];
   /** `POLICY_FILE` or `POLICY_SSM_PATH` (exactly one is required). */
   policySource: PolicySourceConfig;
   /** `POLICY_CACHE_SECONDS`: how long a loaded policy is used before it is read again. Default 60; 0 reads every request. */
@@ -75,6 +76,11 @@ export interface GatewayConfig {
    * clients know where to get a token. Default: the issuer, when it is an https URL; otherwise none.
    */
   authorizationServers: string[];
+  /**
+   * `SCOPES_SUPPORTED`: comma-separated scopes published in the RFC 9728 metadata (`scopes_supported`), so MCP clients
+   * ask the IdP for them. Default: the issuers' required scopes.
+   */
+  scopesSupported: string[];
   /** `MAX_BODY_BYTES`: largest request body accepted, in bytes; larger ones get 413. Default 1048576 (1 MiB). */
   maxBodyBytes: number;
   /**
@@ -126,10 +132,6 @@ const envSchema = z
   .object({
     MCP_BACKEND_URL: httpUrl,
     BACKEND_TIMEOUT_MS: integer(1, 900_000, DEFAULTS.BACKEND_TIMEOUT_MS),
-    JWT_ISSUER: z.string({ error: "is required" }).trim().min(1, { error: "is required" }),
-    JWT_AUDIENCE: list.pipe(z.array(z.string()).min(1, { error: "is required (one or more audiences, comma-separated)" })),
-    JWKS_URI: httpUrl.optional(),
-    ROLES_CLAIM: z.string().trim().min(1, { error: "must not be empty" }).optional(),
     POLICY_FILE: z.string().trim().min(1).optional(),
     POLICY_SSM_PATH: z
       .string()
@@ -144,6 +146,7 @@ const envSchema = z
     MCP_PATH: z.string().regex(/^\/[^?#\s]*$/, { error: "must be a path starting with /" }).optional(),
     PUBLIC_URL: httpUrl.optional(),
     AUTHORIZATION_SERVERS: list.optional(),
+    SCOPES_SUPPORTED: list.optional(),
     MAX_BODY_BYTES: integer(1024, 10 * 1_048_576, DEFAULTS.MAX_BODY_BYTES),
     BACKEND_CREDENTIAL_HEADER: z
       .string()
@@ -164,13 +167,6 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   } else if (!env.POLICY_FILE && !env.POLICY_SSM_PATH) {
     problems.push("POLICY_FILE or POLICY_SSM_PATH is required (where the authorization policy lives)");
   }
-  const explicit = env.JWKS_URI && URL.canParse(env.JWKS_URI) ? new URL(env.JWKS_URI) : undefined;
-  const jwks = explicit ?? (env.JWKS_URI ? undefined : defaultJwksUri(env.JWT_ISSUER ?? ""));
-  if (!env.JWKS_URI && !jwks) {
-    problems.push("JWKS_URI is required when JWT_ISSUER is not an https URL");
-  } else if (jwks && jwks.protocol !== "https:" && !isLoopbackUrl(jwks)) {
-    problems.push(`JWKS_URI must use https (plain http is accepted on loopback addresses only): ${jwks.href}`);
-  }
   const credentialSources = [env.BACKEND_CREDENTIAL_SSM_PARAMETER, env.BACKEND_CREDENTIAL_SECRET_ID].filter(Boolean).length;
   if (env.BACKEND_CREDENTIAL_HEADER && credentialSources !== 1) {
     problems.push("BACKEND_CREDENTIAL_HEADER needs exactly one of BACKEND_CREDENTIAL_SSM_PARAMETER or BACKEND_CREDENTIAL_SECRET_ID");
@@ -180,13 +176,6 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   return problems;
 }
 
-function defaultJwksUri(issuer: string): URL | undefined {
-  if (!URL.canParse(issuer)) return undefined;
-  const url = new URL(issuer);
-  if (url.protocol !== "https:") return undefined;
-  return new URL(`${issuer.replace(/\/+$/, "")}/.well-known/jwks.json`);
-}
-
 function httpsUrlOrUndefined(value: string): string | undefined {
   return URL.canParse(value) && new URL(value).protocol === "https:" ? value : undefined;
 }
@@ -194,11 +183,13 @@ function httpsUrlOrUndefined(value: string): string | undefined {
 /** Builds and validates the configuration from environment variables; throws ConfigError naming each bad variable. */
 export function loadConfigFromEnv(env: Record<string, string | undefined> = process.env): GatewayConfig {
   const relevant = Object.fromEntries(
-    Object.keys(envSchema.shape).map((key) => [key, env[key] === "" ? undefined : env[key]]),
+    [...Object.keys(envSchema.shape), ...ISSUER_VARIABLES].map((key) => [key, env[key] === "" ? undefined : env[key]]),
   );
   const parsed = envSchema.safeParse(relevant);
+  const { issuers, problems: issuerProblems } = issuersFromEnv(relevant);
   const problems = [
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`)),
+    ...issuerProblems,
     ...crossFieldProblems(relevant),
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
@@ -206,20 +197,17 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
   const policySource: PolicySourceConfig = e.POLICY_FILE
     ? { kind: "file", path: e.POLICY_FILE }
     : { kind: "ssm", path: e.POLICY_SSM_PATH as string };
-  const issuerServer = httpsUrlOrUndefined(e.JWT_ISSUER);
   return {
     backendUrl: e.MCP_BACKEND_URL,
     backendTimeoutMs: e.BACKEND_TIMEOUT_MS,
-    issuer: e.JWT_ISSUER,
-    audience: e.JWT_AUDIENCE,
-    jwksUri: (e.JWKS_URI ?? defaultJwksUri(e.JWT_ISSUER)) as URL,
-    rolesClaim: e.ROLES_CLAIM ?? DEFAULTS.ROLES_CLAIM,
+    issuers,
     policySource,
     policyCacheSeconds: e.POLICY_CACHE_SECONDS,
     policyDryRun: e.POLICY_DRY_RUN,
     mcpPath: e.MCP_PATH ?? DEFAULTS.MCP_PATH,
     publicUrl: e.PUBLIC_URL,
-    authorizationServers: e.AUTHORIZATION_SERVERS ?? (issuerServer ? [issuerServer] : []),
+    authorizationServers: e.AUTHORIZATION_SERVERS ?? issuers.flatMap((i) => (httpsUrlOrUndefined(i.issuer) ? [i.issuer] : [])),
+    scopesSupported: e.SCOPES_SUPPORTED ?? [...new Set(issuers.flatMap((i) => i.requiredScopes))],
     maxBodyBytes: e.MAX_BODY_BYTES,
     backendCredential: e.BACKEND_CREDENTIAL_HEADER
       ? {

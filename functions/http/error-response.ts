@@ -3,7 +3,7 @@
  * speak JSON-RPC, and the id is echoed when it is known), and the RFC 6750 / RFC 9728 challenge on 401.
  * The client gets the error's public message only; causes and stack traces stay in the log.
  */
-import { AuthenticationError, GatewayError } from "../errors.js";
+import { AuthenticationError, GatewayError, InsufficientScopeError } from "../errors.js";
 import { RpcCode, errorResponse, type JsonRpcId } from "../mcp/jsonrpc.js";
 
 export interface ErrorResponseContext {
@@ -34,6 +34,9 @@ export function errorToResponse(error: unknown, context: ErrorResponseContext): 
   }
   const headers: Record<string, string> = {};
   if (error instanceof AuthenticationError) headers["www-authenticate"] = bearerChallenge(error, context.resourceMetadataUrl);
+  if (error instanceof InsufficientScopeError) {
+    headers["www-authenticate"] = `Bearer error="insufficient_scope", scope="${error.requiredScopes.join(" ")}", resource_metadata="${context.resourceMetadataUrl}"`;
+  }
   if (error.status === 503) headers["retry-after"] = "5";
   return jsonResponse(errorResponse(context.rpcId, error.rpcCode, error.message), error.status, headers);
 }

@@ -287,7 +287,7 @@ describe("configuration", () => {
       "JWKS_URI must use https (plain http is accepted on loopback addresses only): http://idp.example.com/.well-known/jwks.json",
     ]);
     // The same host over https, and plain http on loopback, are accepted.
-    expect(loadConfigFromEnv(gatewayEnv({ JWKS_URI: "https://idp.example.com/.well-known/jwks.json" })).jwksUri.href).toBe("https://idp.example.com/.well-known/jwks.json");
-    expect(loadConfigFromEnv(gatewayEnv()).jwksUri.href).toBe(idp.jwksUri);
+    expect(loadConfigFromEnv(gatewayEnv({ JWKS_URI: "https://idp.example.com/.well-known/jwks.json" })).issuers[0]?.jwksUri?.href).toBe("https://idp.example.com/.well-known/jwks.json");
+    expect(loadConfigFromEnv(gatewayEnv()).issuers[0]?.jwksUri?.href).toBe(idp.jwksUri);
   });
 });

@@ -58,7 +58,7 @@ describe("identityFromClaims", () => {
   it("takes the subject and the roles from the configured claim, keeping every claim", () => {
     const claims = { sub: "jsmith", iss: "https://idp", groups: ["ops"], roles: ["ignored"] };
     const identity = identityFromClaims(claims, "groups");
-    expect(identity).toEqual({ subject: "jsmith", claims, roles: ["ops"] });
+    expect(identity).toEqual({ subject: "jsmith", claims, roles: ["ops"], scopes: [] });
     expect(identity.claims).toBe(claims);
   });
 

@@ -29,16 +29,27 @@ describe("loadConfigFromEnv: defaults", () => {
     expect(config).toEqual({
       backendUrl: new URL("http://localhost:8000/mcp"),
       backendTimeoutMs: 25_000,
-      issuer: "https://idp.example.com",
-      audience: ["mcp-gateway"],
-      jwksUri: new URL("https://idp.example.com/.well-known/jwks.json"),
-      rolesClaim: "roles",
+      issuers: [
+        {
+          issuer: "https://idp.example.com",
+          audience: ["mcp-gateway"],
+          audienceClaim: "aud",
+          jwksUri: undefined,
+          rolesClaim: "roles",
+          scopesClaim: "scope",
+          clientIds: [],
+          requiredScopes: [],
+          requiredClaims: [],
+          preset: undefined,
+        },
+      ],
       policySource: { kind: "file", path: "policies/walkthrough.yaml" },
       policyCacheSeconds: 60,
       policyDryRun: false,
       mcpPath: "/mcp",
       publicUrl: undefined,
       authorizationServers: ["https://idp.example.com"],
+      scopesSupported: [],
       backendCredential: undefined,
       maxBodyBytes: 1_048_576,
     });
@@ -46,19 +57,22 @@ describe("loadConfigFromEnv: defaults", () => {
 
   it("treats empty variables as unset", () => {
     const config = loadConfigFromEnv({ ...MINIMAL, ROLES_CLAIM: "", MCP_PATH: "", BACKEND_TIMEOUT_MS: "", JWKS_URI: "", PUBLIC_URL: "" });
-    expect([config.rolesClaim, config.mcpPath, config.backendTimeoutMs, config.publicUrl]).toEqual(["roles", "/mcp", 25_000, undefined]);
+    expect([config.issuers[0]?.rolesClaim, config.issuers[0]?.jwksUri, config.mcpPath, config.backendTimeoutMs, config.publicUrl]).toEqual([
+      "roles",
+      undefined,
+      "/mcp",
+      25_000,
+      undefined,
+    ]);
   });
 
-  it("derives the JWKS URI from an https issuer, with or without a trailing slash or a path", () => {
-    expect(loadConfigFromEnv({ ...MINIMAL, JWT_ISSUER: "https://idp.example.com/" }).jwksUri.href).toBe("https://idp.example.com/.well-known/jwks.json");
-    expect(loadConfigFromEnv({ ...MINIMAL, JWT_ISSUER: "https://idp.example.com/realms/acme" }).jwksUri.href).toBe(
-      "https://idp.example.com/realms/acme/.well-known/jwks.json",
-    );
+  it("leaves the JWKS URI of an https issuer to OIDC discovery", () => {
+    expect(loadConfigFromEnv({ ...MINIMAL, JWT_ISSUER: "https://idp.example.com/realms/acme" }).issuers[0]?.jwksUri).toBeUndefined();
   });
 
   it("reads comma-separated audiences and authorization servers, trimming and dropping empty entries", () => {
     const config = loadConfigFromEnv({ ...MINIMAL, JWT_AUDIENCE: " a, b ,,c ", AUTHORIZATION_SERVERS: "https://as1, https://as2" });
-    expect(config.audience).toEqual(["a", "b", "c"]);
+    expect(config.issuers[0]?.audience).toEqual(["a", "b", "c"]);
     expect(config.authorizationServers).toEqual(["https://as1", "https://as2"]);
   });
 
@@ -84,7 +98,7 @@ describe("loadConfigFromEnv: defaults", () => {
       backendTimeoutMs: 900_000,
       policyCacheSeconds: 0,
       maxBodyBytes: 1024,
-      rolesClaim: "realm_access.roles",
+      issuers: [expect.objectContaining({ rolesClaim: "realm_access.roles" })],
       mcpPath: "/v1/mcp",
       publicUrl: new URL("https://mcp.example.com"),
     });
@@ -124,15 +138,15 @@ describe("loadConfigFromEnv: refusals", () => {
   it.each([["http://localhost:9000/jwks"], ["http://127.0.0.5:9000/jwks"], ["http://[::1]:9000/jwks"], ["https://idp.example.com/keys"]])(
     "accepts JWKS_URI=%s",
     (uri) => {
-      expect(loadConfigFromEnv({ ...MINIMAL, JWKS_URI: uri }).jwksUri.href).toBe(new URL(uri).href);
+      expect(loadConfigFromEnv({ ...MINIMAL, JWKS_URI: uri }).issuers[0]?.jwksUri?.href).toBe(new URL(uri).href);
     },
   );
 
-  it("needs JWKS_URI when the issuer is not https", () => {
-    expect(problems({ ...MINIMAL, JWT_ISSUER: "http://localhost:9000" })).toEqual([
-      "JWKS_URI is required when JWT_ISSUER is not an https URL",
-    ]);
-    expect(problems({ ...MINIMAL, JWT_ISSUER: "acme-idp" })).toEqual(["JWKS_URI is required when JWT_ISSUER is not an https URL"]);
+  it("needs JWKS_URI when the issuer cannot be discovered (not an https URL, nor a loopback one)", () => {
+    const needed = "JWKS_URI is required when the issuer is not an https URL (keys are otherwise found by OIDC discovery)";
+    expect(problems({ ...MINIMAL, JWT_ISSUER: "acme-idp" })).toEqual([needed]);
+    expect(problems({ ...MINIMAL, JWT_ISSUER: "http://idp.example.com" })).toEqual([needed]);
+    expect(loadConfigFromEnv({ ...MINIMAL, JWT_ISSUER: "http://127.0.0.1:9000" }).issuers[0]?.jwksUri).toBeUndefined();
   });
 
   it("refuses both POLICY_FILE and POLICY_SSM_PATH", () => {

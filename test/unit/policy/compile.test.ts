@@ -65,7 +65,7 @@ describe("compilePolicy: merging", () => {
 
 describe("celVariables", () => {
   it("shapes mcp.<kind>.name as agentgateway does, with uri for resources, and passes the claims as jwt", () => {
-    const identity = { subject: "a", claims: { sub: "a", roles: ["x"] }, roles: ["x"] };
+    const identity = { subject: "a", claims: { sub: "a", roles: ["x"] }, roles: ["x"], scopes: [] };
     expect(celVariables(identity, { kind: "tool", name: "echo" })).toEqual({ mcp: { tool: { name: "echo" } }, jwt: identity.claims });
     expect(celVariables(identity, { kind: "resource", name: "docs://a" })).toEqual({
       mcp: { resource: { name: "docs://a", uri: "docs://a" } },
