@@ -77,6 +77,19 @@ export interface GatewayConfig {
    */
   authorizationServers: string[];
   /**
+   * `CORS_ALLOWED_ORIGINS`: comma-separated origins (`https://app.example.com`) whose browser-based MCP clients may call
+   * the gateway; `*` allows any origin. CORS is answered before authentication (preflights carry no token), and
+   * exposes Mcp-Session-Id, Mcp-Protocol-Version and WWW-Authenticate. Default: none (no CORS headers).
+   */
+  corsAllowedOrigins: string[];
+  /**
+   * `BACKEND_IDENTITY_HEADERS`: claims sent to the backend as request headers, as `Header=claim` pairs,
+   * comma-separated (`X-User-Id=sub,X-User-Email=email,X-User-Roles=roles`), so the backend knows who is calling
+   * without receiving the token. Lists are joined with commas; values outside printable ASCII are percent-encoded.
+   * Default: none.
+   */
+  backendIdentityHeaders: Array<{ header: string; claim: string }>;
+  /**
    * `SCOPES_SUPPORTED`: comma-separated scopes published in the RFC 9728 metadata (`scopes_supported`), so MCP clients
    * ask the IdP for them. Default: the issuers' required scopes.
    */
@@ -147,6 +160,19 @@ const envSchema = z
     PUBLIC_URL: httpUrl.optional(),
     AUTHORIZATION_SERVERS: list.optional(),
     SCOPES_SUPPORTED: list.optional(),
+    CORS_ALLOWED_ORIGINS: list
+      .pipe(z.array(z.string().refine((o) => o === "*" || (URL.canParse(o) && new URL(o).origin === o), { error: "must list origins such as https://app.example.com (scheme, host, port; no path), or *" })))
+      .optional(),
+    BACKEND_IDENTITY_HEADERS: list
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+=.+$/, { error: "must be Header=claim pairs, comma-separated (X-User-Id=sub)" })
+            .refine((pair) => !RESERVED_HEADERS.has((pair.split("=")[0] as string).toLowerCase()), { error: "must not name a header the gateway manages" }),
+        ),
+      )
+      .optional(),
     MAX_BODY_BYTES: integer(1024, 10 * 1_048_576, DEFAULTS.MAX_BODY_BYTES),
     BACKEND_CREDENTIAL_HEADER: z
       .string()
@@ -207,6 +233,11 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
     mcpPath: e.MCP_PATH ?? DEFAULTS.MCP_PATH,
     publicUrl: e.PUBLIC_URL,
     authorizationServers: e.AUTHORIZATION_SERVERS ?? issuers.flatMap((i) => (httpsUrlOrUndefined(i.issuer) ? [i.issuer] : [])),
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS ?? [],
+    backendIdentityHeaders: (e.BACKEND_IDENTITY_HEADERS ?? []).map((pair) => {
+      const at = pair.indexOf("=");
+      return { header: pair.slice(0, at), claim: pair.slice(at + 1).trim() };
+    }),
     scopesSupported: e.SCOPES_SUPPORTED ?? [...new Set(issuers.flatMap((i) => i.requiredScopes))],
     maxBodyBytes: e.MAX_BODY_BYTES,
     backendCredential: e.BACKEND_CREDENTIAL_HEADER

@@ -9,6 +9,7 @@ import { extractBearerToken } from "../auth/bearer.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
 import { NotFoundError, PolicyUnavailableError, ProtocolError } from "../errors.js";
 import { AccessLog } from "../http/access-log.js";
+import { Cors } from "../http/cors.js";
 import { errorToResponse, jsonResponse, logReason } from "../http/error-response.js";
 import { isMetadataPath, metadataUrl, protectedResourceMetadata } from "../http/protected-resource.js";
 import type { GatewayLogger } from "../logging.js";
@@ -18,6 +19,7 @@ import type { CompiledPolicy } from "../policy/compile.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
 import type { BackendCredential } from "../proxy/backend-credential.js";
 import { filteredResponse } from "../proxy/filtered-response.js";
+import { identityHeaders } from "../proxy/identity-headers.js";
 import { forwardToBackend } from "../proxy/upstream.js";
 import { authorizeBody } from "./authorize-messages.js";
 import { createJudge } from "./judge.js";
@@ -86,7 +88,10 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       return decision.allowed;
     };
     const credential = await deps.backendCredential?.header();
-    const upstream = await forwardToBackend(request, post?.text, config, credential);
+    const upstream = await forwardToBackend(request, post?.text, config, [
+      ...(credential ? [credential] : []),
+      ...identityHeaders(config.backendIdentityHeaders, identity),
+    ]);
     return filteredResponse(upstream, allows, log, pendingRequestId);
   }
 
@@ -115,8 +120,14 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     }
   }
 
+  const cors = new Cors(config.corsAllowedOrigins);
+
   return {
-    fetch: handle,
+    async fetch(request) {
+      const preflight = cors.preflight(request);
+      if (preflight) return preflight;
+      return cors.decorate(request, await handle(request));
+    },
     async warmUp() {
       await Promise.all([verifier.warmUp(), policies.current(), deps.backendCredential?.header().catch(() => undefined)]);
     },

@@ -32,12 +32,13 @@ export function isMetadataPath(config: Pick<GatewayConfig, "mcpPath">, path: str
 }
 
 export function protectedResourceMetadata(
-  config: Pick<GatewayConfig, "publicUrl" | "mcpPath" | "authorizationServers">,
+  config: Pick<GatewayConfig, "publicUrl" | "mcpPath" | "authorizationServers" | "scopesSupported">,
   request: Request,
 ): Record<string, unknown> {
   return {
     resource: resourceUrl(config, request),
     ...(config.authorizationServers.length > 0 ? { authorization_servers: config.authorizationServers } : {}),
+    ...(config.scopesSupported.length > 0 ? { scopes_supported: config.scopesSupported } : {}),
     bearer_methods_supported: ["header"],
   };
 }

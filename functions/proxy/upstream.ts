@@ -37,13 +37,13 @@ export function clientFacingHeaders(backend: Response): Headers {
 }
 
 /**
- * @param credential the gateway's own credential for the backend, as a header name and value (when configured).
+ * @param extraHeaders headers the gateway adds itself: its own credential for the backend, the caller's identity.
  */
 export async function forwardToBackend(
   request: Request,
   body: string | undefined,
   config: Pick<GatewayConfig, "backendUrl" | "backendTimeoutMs">,
-  credential?: readonly [string, string],
+  extraHeaders: ReadonlyArray<readonly [string, string]> = [],
 ): Promise<UpstreamResponse> {
   const timer = new AbortController();
   let rejectDeadline: (err: Error) => void = () => undefined;
@@ -58,7 +58,7 @@ export async function forwardToBackend(
   }, config.backendTimeoutMs);
 
   const headers = pickHeaders(request.headers, REQUEST_HEADERS);
-  if (credential) headers.set(credential[0], credential[1]);
+  for (const [name, value] of extraHeaders) headers.set(name, value);
   let response: Response;
   try {
     response = await fetch(config.backendUrl, {

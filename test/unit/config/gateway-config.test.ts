@@ -50,6 +50,8 @@ describe("loadConfigFromEnv: defaults", () => {
       publicUrl: undefined,
       authorizationServers: ["https://idp.example.com"],
       scopesSupported: [],
+      corsAllowedOrigins: [],
+      backendIdentityHeaders: [],
       backendCredential: undefined,
       maxBodyBytes: 1_048_576,
     });
@@ -224,5 +226,24 @@ describe("loadConfigFromEnv: dry run", () => {
     expect(loadConfigFromEnv({ ...MINIMAL, POLICY_DRY_RUN: "true" }).policyDryRun).toBe(true);
     expect(loadConfigFromEnv({ ...MINIMAL, POLICY_DRY_RUN: "false" }).policyDryRun).toBe(false);
     expect(problems({ ...MINIMAL, POLICY_DRY_RUN: "yes" })).toEqual(["POLICY_DRY_RUN must be true or false"]);
+  });
+});
+
+describe("loadConfigFromEnv: CORS and identity headers", () => {
+  it("reads allowed origins and Header=claim pairs", () => {
+    const config = loadConfigFromEnv({ ...MINIMAL, CORS_ALLOWED_ORIGINS: "https://app.example.com, http://localhost:6274", BACKEND_IDENTITY_HEADERS: "X-User-Id=sub, X-Roles=realm_access.roles" });
+    expect(config.corsAllowedOrigins).toEqual(["https://app.example.com", "http://localhost:6274"]);
+    expect(config.backendIdentityHeaders).toEqual([
+      { header: "X-User-Id", claim: "sub" },
+      { header: "X-Roles", claim: "realm_access.roles" },
+    ]);
+  });
+
+  it.each([
+    [{ CORS_ALLOWED_ORIGINS: "https://app.example.com/path" }, "CORS_ALLOWED_ORIGINS"],
+    [{ BACKEND_IDENTITY_HEADERS: "X-User-Id" }, "BACKEND_IDENTITY_HEADERS"],
+    [{ BACKEND_IDENTITY_HEADERS: "Mcp-Session-Id=sub" }, "BACKEND_IDENTITY_HEADERS"],
+  ])("refuses %j", (extra, variable) => {
+    expect(problems({ ...MINIMAL, ...extra }).join("\n")).toContain(variable);
   });
 });

@@ -35,13 +35,21 @@ describe("protected resource metadata (RFC 9728)", () => {
   });
 
   it("lists authorization servers only when there are some", () => {
-    expect(protectedResourceMetadata(behindProxy, request)).toEqual({
+    expect(protectedResourceMetadata({ ...behindProxy, scopesSupported: [] }, request)).toEqual({
       resource: "https://mcp.example.com/mcp",
       authorization_servers: ["https://idp.example.com"],
       bearer_methods_supported: ["header"],
     });
-    expect(protectedResourceMetadata(fromRequest, request)).toEqual({
+    expect(protectedResourceMetadata({ ...fromRequest, scopesSupported: [] }, request)).toEqual({
       resource: "http://127.0.0.1:8787/mcp",
+      bearer_methods_supported: ["header"],
+    });
+  });
+
+  it("lists the scopes clients should ask for, when there are some", () => {
+    expect(protectedResourceMetadata({ ...fromRequest, scopesSupported: ["mcp.tools", "openid"] }, request)).toEqual({
+      resource: "http://127.0.0.1:8787/mcp",
+      scopes_supported: ["mcp.tools", "openid"],
       bearer_methods_supported: ["header"],
     });
   });
