@@ -33,10 +33,28 @@ export interface GatewaySettings {
   rolesClaim: string | undefined;
   /** Context `frontDoor`: `httpApi` (default) or `restStreaming`. */
   frontDoor: FrontDoor;
+  /** Context `preset`: `entra`, `okta`, `keycloak`, `cognito` or `auth0` (the IdP's claim names as defaults). */
+  preset?: string;
+  /** Context `requiredScopes`: scopes every token must carry (comma-separated); others get 403 insufficient_scope. */
+  requiredScopes?: string;
+  /** Context `clientIds`: allowed client applications (`azp`/`client_id`), comma-separated. */
+  clientIds?: string;
+  /**
+   * Context `issuers`: several identity providers, as a JSON list of `{ issuer, audience, jwksUri?, preset?,
+   * rolesClaim?, scopesClaim?, clientIds?, requiredScopes?, requiredClaims? }` (then leave `issuer` and `audience` out).
+   */
+  issuers?: string;
+  /** Context `corsAllowedOrigins`: origins of browser-based MCP clients allowed to call the gateway, comma-separated. */
+  corsAllowedOrigins?: string;
 }
 
 /** Context key → the environment variable it becomes, for renaming runtime messages. */
 const CONTEXT_FOR_ENV: Readonly<Record<string, string>> = {
+  JWT_ISSUERS: "issuers",
+  JWT_PRESET: "preset",
+  JWT_REQUIRED_SCOPES: "requiredScopes",
+  JWT_CLIENT_IDS: "clientIds",
+  CORS_ALLOWED_ORIGINS: "corsAllowedOrigins",
   JWT_ISSUER: "issuer",
   JWT_AUDIENCE: "audience",
   JWKS_URI: "jwksUri",
@@ -46,7 +64,7 @@ const CONTEXT_FOR_ENV: Readonly<Record<string, string>> = {
 };
 
 function renameToContextKeys(problem: string): string {
-  return problem.replace(/\b[A-Z][A-Z_]+\b/g, (name) => (CONTEXT_FOR_ENV[name] ? `'${CONTEXT_FOR_ENV[name]}'` : name));
+  return problem.replace(/\b[A-Z][A-Z_]+(?=\b|\[)/g, (name) => (CONTEXT_FOR_ENV[name] ? `'${CONTEXT_FOR_ENV[name]}'` : name));
 }
 
 export function defaultPolicyPath(stackName: string): string {
@@ -57,11 +75,16 @@ export function defaultPolicyPath(stackName: string): string {
 export function functionEnvironment(settings: GatewaySettings): Record<string, string> {
   return {
     MCP_BACKEND_URL: settings.backendUrl,
-    JWT_ISSUER: settings.issuer,
-    JWT_AUDIENCE: settings.audience.join(","),
+    ...(settings.issuer ? { JWT_ISSUER: settings.issuer } : {}),
+    ...(settings.audience.length > 0 ? { JWT_AUDIENCE: settings.audience.join(",") } : {}),
     ...(settings.jwksUri ? { JWKS_URI: settings.jwksUri } : {}),
     POLICY_SSM_PATH: settings.policyPath,
     ...(settings.rolesClaim ? { ROLES_CLAIM: settings.rolesClaim } : {}),
+    ...(settings.preset ? { JWT_PRESET: settings.preset } : {}),
+    ...(settings.requiredScopes ? { JWT_REQUIRED_SCOPES: settings.requiredScopes } : {}),
+    ...(settings.clientIds ? { JWT_CLIENT_IDS: settings.clientIds } : {}),
+    ...(settings.issuers ? { JWT_ISSUERS: settings.issuers } : {}),
+    ...(settings.corsAllowedOrigins ? { CORS_ALLOWED_ORIGINS: settings.corsAllowedOrigins } : {}),
   };
 }
 
@@ -85,6 +108,11 @@ export function settingsFromContext(context: (key: string) => unknown, stackName
     policyPath: text(context("policyPath")) ?? defaultPolicyPath(stackName),
     rolesClaim: text(context("rolesClaim")),
     frontDoor: frontDoor as FrontDoor,
+    preset: text(context("preset")),
+    requiredScopes: text(context("requiredScopes")),
+    clientIds: text(context("clientIds")),
+    issuers: text(context("issuers")),
+    corsAllowedOrigins: text(context("corsAllowedOrigins")),
   };
   validateSettings(settings);
   return settings;

@@ -156,6 +156,35 @@ describe("front-door specifics", () => {
   });
 });
 
+describe("identity providers", () => {
+  it("passes a preset and required scopes to the function", () => {
+    const app = new App();
+    const stack = new GatewayStack(app, "Preset", { settings: { ...SETTINGS, frontDoor: "httpApi", preset: "entra", requiredScopes: "mcp.tools" } });
+    Template.fromStack(stack).hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ JWT_PRESET: "entra", JWT_REQUIRED_SCOPES: "mcp.tools" }) },
+    });
+  });
+
+  it("passes several issuers as JWT_ISSUERS, without the single-issuer variables", () => {
+    const issuers = JSON.stringify([
+      { issuer: "https://login.microsoftonline.com/t/v2.0", audience: "api://mcp", preset: "entra" },
+      { issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc", audience: "client-1", preset: "cognito" },
+    ]);
+    const app = new App();
+    const stack = new GatewayStack(app, "Several", { settings: { ...SETTINGS, issuer: "", audience: [], jwksUri: undefined, rolesClaim: undefined, frontDoor: "httpApi", issuers } });
+    const variables = (Object.values(Template.fromStack(stack).findResources("AWS::Lambda::Function"))[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
+    expect(variables.JWT_ISSUERS).toBe(issuers);
+    expect(variables).not.toHaveProperty("JWT_ISSUER");
+    expect(variables).not.toHaveProperty("JWT_AUDIENCE");
+  });
+
+  it("refuses a bad issuers list at synth, naming the place", () => {
+    expect(() => new GatewayStack(new App(), "Bad", { settings: { ...SETTINGS, issuer: "", audience: [], jwksUri: undefined, rolesClaim: undefined, frontDoor: "httpApi", issuers: '[{"issuer":"https://a.example.com"}]' } })).toThrow(
+      "'issuers'[0].audience is required",
+    );
+  });
+});
+
 describe("options", () => {
   it("grants decryption with a customer-managed key only when one is configured", () => {
     const stack = new Stack(new App(), "WithKey");
