@@ -18,6 +18,7 @@ import {
   JwtParseError,
   JwtWithoutValidKidError,
   KidNotFoundInJwksError,
+  ParameterValidationError,
   WaitPeriodNotYetEndedJwkError,
 } from "aws-jwt-verify/error";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
@@ -57,6 +58,10 @@ export function classifyVerificationError(err: unknown): AuthenticationError | K
   if (KEY_FAILURES.some((cls) => err instanceof cls)) {
     return new KeysUnavailableError(`JWKS unavailable: ${detail}`, { cause: err });
   }
+  // With several issuers, aws-jwt-verify reports a token from an issuer it was not given as a parameter problem.
+  if (err instanceof ParameterValidationError && detail.startsWith("issuer not configured")) {
+    return new AuthenticationError(`wrong issuer: ${detail}`, true, { cause: err });
+  }
   const known = REASONS.find(([cls]) => err instanceof cls);
   return new AuthenticationError(`${known ? known[1] : "token rejected"}: ${detail}`, true, { cause: err });
 }
@@ -65,8 +70,12 @@ export function classifyVerificationError(err: unknown): AuthenticationError | K
 function issuerChecks(issuer: IssuerConfig) {
   return ({ payload }: { payload: JwtPayload }) => {
     if (issuer.audienceClaim === "client_id") {
-      // Cognito access tokens carry the app client in client_id and no aud; its ID tokens carry it in aud.
-      const client = payload.client_id ?? payload.aud;
+      // Cognito: only access tokens are bearer tokens for a resource server (ID tokens describe the user to the app
+      // that signed in); they carry the app client in client_id and no aud.
+      if (payload.token_use !== "access") {
+        throw new AuthenticationError(`not an access token: token_use is ${JSON.stringify(payload.token_use)}, expected "access"`, true);
+      }
+      const client = payload.client_id;
       if (typeof client !== "string" || !issuer.audience.includes(client)) {
         throw new AuthenticationError(`wrong audience: client ${JSON.stringify(client)} is not one of ${issuer.audience.join(", ")}`, true);
       }
@@ -105,7 +114,7 @@ export function createTokenVerifier(config: Pick<GatewayConfig, "issuers">): Tok
       const issuer = byIssuer.get(claims.iss as string) as IssuerConfig;
       const identity = identityFromClaims(claims, issuer.rolesClaim, issuer.scopesClaim);
       const missing = issuer.requiredScopes.filter((scope) => !identity.scopes.includes(scope));
-      if (missing.length > 0) throw new InsufficientScopeError(missing, issuer.requiredScopes);
+      if (missing.length > 0) throw new InsufficientScopeError(missing, issuer.requiredScopes, identity.subject);
       return identity;
     },
     async warmUp() {

@@ -13,7 +13,10 @@ export const PRESETS = {
   okta: { rolesClaim: "groups", scopesClaim: "scp", audienceClaim: "aud" },
   /** Keycloak: realm roles in `realm_access.roles` (client roles: `resource_access.<client>.roles`), scopes in `scope`. */
   keycloak: { rolesClaim: "realm_access.roles", scopesClaim: "scope", audienceClaim: "aud" },
-  /** Amazon Cognito: groups in `cognito:groups`; access tokens carry no `aud`, so the audiences are app client ids, matched against `client_id`. */
+  /**
+   * Amazon Cognito: groups in `cognito:groups`; only access tokens (`token_use` "access") are accepted, and as they
+   * carry no `aud`, the audiences are app client ids, matched against `client_id`.
+   */
   cognito: { rolesClaim: "cognito:groups", scopesClaim: "scope", audienceClaim: "client_id" },
   /** Auth0: roles in a namespaced custom claim (set `rolesClaim`, e.g. `https://example.com/roles`), scopes in `scope`. */
   auth0: { rolesClaim: "roles", scopesClaim: "scope", audienceClaim: "aud" },

@@ -7,7 +7,7 @@
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { extractBearerToken } from "../auth/bearer.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
-import { NotFoundError, PolicyUnavailableError, ProtocolError } from "../errors.js";
+import { InsufficientScopeError, NotFoundError, PolicyUnavailableError, ProtocolError } from "../errors.js";
 import { AccessLog } from "../http/access-log.js";
 import { Cors } from "../http/cors.js";
 import { errorToResponse, jsonResponse, logReason } from "../http/error-response.js";
@@ -114,7 +114,8 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       const response = errorToResponse(error, { rpcId, resourceMetadataUrl: metadataUrl(config, request) });
       if (response.status === 405) response.headers.set("allow", servedMethods.join(", "));
       log.entry.reason = logReason(error);
-      if (response.status === 401 || response.status === 503) log.entry.decision = "denied";
+      if (response.status === 401 || response.status === 403 || response.status === 503) log.entry.decision = "denied";
+      if (error instanceof InsufficientScopeError) log.entry.subject = error.subject;
       log.write(response.status);
       return response;
     }
