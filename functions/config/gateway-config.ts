@@ -15,8 +15,8 @@ export type PolicySourceConfig =
   /** `POLICY_SSM_PATH`: every SSM parameter under this path is a document; they are merged. */
   | { kind: "ssm"; path: string };
 
-/** Where the gateway's own credential for the backend is kept. */
-export type BackendCredentialSource =
+/** Where the gateway keeps a value of its own in AWS (a credential, a signing key). */
+export type SecretSource =
   /** `BACKEND_CREDENTIAL_SSM_PARAMETER`: an SSM parameter (SecureString, decrypted). */
   | { kind: "ssm"; name: string }
   /** `BACKEND_CREDENTIAL_SECRET_ID`: a Secrets Manager secret (its SecretString), by name or ARN. */
@@ -25,9 +25,26 @@ export type BackendCredentialSource =
 export interface BackendCredentialConfig {
   /** `BACKEND_CREDENTIAL_HEADER`: the header sent to the backend, e.g. `Authorization` or `X-Api-Key`. */
   header: string;
-  source: BackendCredentialSource;
+  source: SecretSource;
   /** `BACKEND_CREDENTIAL_CACHE_SECONDS`: how long the value is used before it is read again. Default 300. */
   cacheSeconds: number;
+}
+
+export interface BackendTokenConfig {
+  /** `BACKEND_TOKEN_HEADER`: the header carrying the gateway's token (`Authorization` sends `Bearer <token>`). */
+  header: string;
+  /**
+   * `BACKEND_TOKEN_KEY_SSM_PARAMETER` or `BACKEND_TOKEN_KEY_SECRET_ID`: the private signing key, a JWK (JSON) with
+   * `kid` and `alg` (ES256 recommended: fast to sign). Every instance signs with the same key, so the published JWKS
+   * verifies any of them.
+   */
+  key: SecretSource;
+  /** `BACKEND_TOKEN_AUDIENCE`: the token's `aud`. Default: the backend URL's origin. */
+  audience: string;
+  /** `BACKEND_TOKEN_TTL_SECONDS`: the token's lifetime. Default 300. */
+  ttlSeconds: number;
+  /** `BACKEND_TOKEN_CLAIMS`: caller claims copied into the token, comma-separated. Default `sub`. */
+  claims: string[];
 }
 
 export interface GatewayConfig {
@@ -102,6 +119,12 @@ export interface GatewayConfig {
    * gateway instead. Default: none.
    */
   backendCredential: BackendCredentialConfig | undefined;
+  /**
+   * A short-lived token the gateway mints and signs for each backend request, naming the verified caller, so the
+   * backend can trust who is calling without ever seeing the caller's token. Its public key is published at
+   * `/.well-known/jwks.json`; the issuer (`iss`) is the gateway's public URL. Default: none.
+   */
+  backendToken: BackendTokenConfig | undefined;
 }
 
 const DEFAULTS = {
@@ -183,6 +206,17 @@ const envSchema = z
     BACKEND_CREDENTIAL_SSM_PARAMETER: z.string().trim().min(1).optional(),
     BACKEND_CREDENTIAL_SECRET_ID: z.string().trim().min(1).optional(),
     BACKEND_CREDENTIAL_CACHE_SECONDS: integer(0, 86_400, DEFAULTS.BACKEND_CREDENTIAL_CACHE_SECONDS),
+    BACKEND_TOKEN_HEADER: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "must be an HTTP header name" })
+      .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), { error: "must not be a header the gateway manages (Host, Content-*, Mcp-*, ...)" })
+      .optional(),
+    BACKEND_TOKEN_KEY_SSM_PARAMETER: z.string().trim().min(1).optional(),
+    BACKEND_TOKEN_KEY_SECRET_ID: z.string().trim().min(1).optional(),
+    BACKEND_TOKEN_AUDIENCE: z.string().trim().min(1).optional(),
+    BACKEND_TOKEN_TTL_SECONDS: integer(10, 3_600, 300),
+    BACKEND_TOKEN_CLAIMS: list.optional(),
   });
 
 /** Checks that involve several variables; run on the raw values so they are reported with the others. */
@@ -198,6 +232,15 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
     problems.push("BACKEND_CREDENTIAL_HEADER needs exactly one of BACKEND_CREDENTIAL_SSM_PARAMETER or BACKEND_CREDENTIAL_SECRET_ID");
   } else if (!env.BACKEND_CREDENTIAL_HEADER && credentialSources > 0) {
     problems.push("BACKEND_CREDENTIAL_HEADER is required when a backend credential source is set (which header carries it?)");
+  }
+  const keySources = [env.BACKEND_TOKEN_KEY_SSM_PARAMETER, env.BACKEND_TOKEN_KEY_SECRET_ID].filter(Boolean).length;
+  if (env.BACKEND_TOKEN_HEADER && keySources !== 1) {
+    problems.push("BACKEND_TOKEN_HEADER needs exactly one of BACKEND_TOKEN_KEY_SSM_PARAMETER or BACKEND_TOKEN_KEY_SECRET_ID (the signing key)");
+  } else if (!env.BACKEND_TOKEN_HEADER && keySources > 0) {
+    problems.push("BACKEND_TOKEN_HEADER is required when a backend token signing key is set (which header carries the token?)");
+  }
+  if (env.BACKEND_TOKEN_HEADER && env.BACKEND_CREDENTIAL_HEADER && env.BACKEND_TOKEN_HEADER.toLowerCase() === env.BACKEND_CREDENTIAL_HEADER.toLowerCase()) {
+    problems.push("BACKEND_TOKEN_HEADER and BACKEND_CREDENTIAL_HEADER name the same header; give each its own");
   }
   return problems;
 }
@@ -247,6 +290,17 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
             ? { kind: "ssm", name: e.BACKEND_CREDENTIAL_SSM_PARAMETER }
             : { kind: "secretsmanager", secretId: e.BACKEND_CREDENTIAL_SECRET_ID as string },
           cacheSeconds: e.BACKEND_CREDENTIAL_CACHE_SECONDS,
+        }
+      : undefined,
+    backendToken: e.BACKEND_TOKEN_HEADER
+      ? {
+          header: e.BACKEND_TOKEN_HEADER,
+          key: e.BACKEND_TOKEN_KEY_SSM_PARAMETER
+            ? { kind: "ssm", name: e.BACKEND_TOKEN_KEY_SSM_PARAMETER }
+            : { kind: "secretsmanager", secretId: e.BACKEND_TOKEN_KEY_SECRET_ID as string },
+          audience: e.BACKEND_TOKEN_AUDIENCE ?? e.MCP_BACKEND_URL.origin,
+          ttlSeconds: e.BACKEND_TOKEN_TTL_SECONDS,
+          claims: e.BACKEND_TOKEN_CLAIMS ?? ["sub"],
         }
       : undefined,
   };

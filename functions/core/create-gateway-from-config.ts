@@ -5,6 +5,7 @@ import type { GatewayLogger } from "../logging.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { PolicyStore } from "../policy/policy-store.js";
 import { createBackendCredential } from "../proxy/backend-credential.js";
+import { createBackendTokenMinter } from "../proxy/backend-token.js";
 import { createPolicySource } from "../policy/sources.js";
 import { createGateway, type Gateway, type GatewayOptions } from "./gateway.js";
 
@@ -22,6 +23,7 @@ export function createGatewayFromConfig(
       logger,
       metrics,
       backendCredential: config.backendCredential ? createBackendCredential(config.backendCredential, logger) : undefined,
+      backendToken: config.backendToken ? createBackendTokenMinter(config.backendToken, logger) : undefined,
     },
     options,
   );

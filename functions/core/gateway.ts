@@ -7,23 +7,27 @@
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { extractBearerToken } from "../auth/bearer.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
-import { InsufficientScopeError, NotFoundError, PolicyUnavailableError, ProtocolError } from "../errors.js";
+import { InsufficientScopeError, NotFoundError, PolicyUnavailableError, ProtocolError, UpstreamError } from "../errors.js";
 import { AccessLog } from "../http/access-log.js";
 import { Cors } from "../http/cors.js";
 import { errorToResponse, jsonResponse, logReason } from "../http/error-response.js";
-import { isMetadataPath, metadataUrl, protectedResourceMetadata } from "../http/protected-resource.js";
+import { isMetadataPath, metadataUrl, protectedResourceMetadata, publicBase } from "../http/protected-resource.js";
 import type { GatewayLogger } from "../logging.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { RpcCode, singleRequestId, type JsonRpcId } from "../mcp/jsonrpc.js";
 import type { CompiledPolicy } from "../policy/compile.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
 import type { BackendCredential } from "../proxy/backend-credential.js";
+import type { BackendTokenMinter } from "../proxy/backend-token.js";
 import { filteredResponse } from "../proxy/filtered-response.js";
 import { identityHeaders } from "../proxy/identity-headers.js";
 import { forwardToBackend } from "../proxy/upstream.js";
 import { authorizeBody } from "./authorize-messages.js";
 import { createJudge } from "./judge.js";
 import { readJsonRpcPost } from "./read-body.js";
+
+/** Where the gateway publishes the keys of the tokens it mints for the backend. */
+const JWKS_PATH = "/.well-known/jwks.json";
 
 export interface GatewayDependencies {
   config: GatewayConfig;
@@ -35,6 +39,8 @@ export interface GatewayDependencies {
   metrics?: GatewayMetrics;
   /** The gateway's own credential for the backend, when one is configured. */
   backendCredential?: BackendCredential;
+  /** Mints a token naming the caller for each backend request, when configured; its keys are served as a JWKS. */
+  backendToken?: BackendTokenMinter;
 }
 
 /** What the hosting runtime can do; adapters set these, the core only obeys them. */
@@ -87,9 +93,13 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       if (decision.dryRun && !decision.dryRun.allowed) log.countDryRunRemoved(1);
       return decision.allowed;
     };
-    const credential = await deps.backendCredential?.header();
+    const [credential, token] = await Promise.all([
+      deps.backendCredential?.header(),
+      deps.backendToken?.header(identity, publicBase(config, request)),
+    ]);
     const upstream = await forwardToBackend(request, post?.text, config, [
       ...(credential ? [credential] : []),
+      ...(token ? [token] : []),
       ...identityHeaders(config.backendIdentityHeaders, identity),
     ]);
     return filteredResponse(upstream, allows, log, pendingRequestId);
@@ -104,6 +114,12 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
         return await handleMcp(request, log, (id) => {
           rpcId = id;
         });
+      }
+      if (path === JWKS_PATH && deps.backendToken && (request.method === "GET" || request.method === "HEAD")) {
+        const jwks = await deps.backendToken.jwks();
+        if (!jwks) throw new UpstreamError("backend token signing key unavailable");
+        log.write(200);
+        return jsonResponse(jwks, 200, { "cache-control": "max-age=300" });
       }
       if (isMetadataPath(config, path) && (request.method === "GET" || request.method === "HEAD")) {
         log.write(200);
@@ -130,7 +146,12 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       return cors.decorate(request, await handle(request));
     },
     async warmUp() {
-      await Promise.all([verifier.warmUp(), policies.current(), deps.backendCredential?.header().catch(() => undefined)]);
+      await Promise.all([
+        verifier.warmUp(),
+        policies.current(),
+        deps.backendCredential?.header().catch(() => undefined),
+        deps.backendToken?.jwks(),
+      ]);
     },
   };
 }

@@ -7,7 +7,7 @@ import type { GatewayConfig } from "../config/gateway-config.js";
 export const METADATA_PATH = "/.well-known/oauth-protected-resource";
 
 /** The base URL clients reach the gateway at: `PUBLIC_URL`, or else the request's own origin. */
-function publicBase(config: Pick<GatewayConfig, "publicUrl">, request: Request): string {
+export function publicBase(config: Pick<GatewayConfig, "publicUrl">, request: Request): string {
   return (config.publicUrl?.href ?? new URL(request.url).origin).replace(/\/+$/, "");
 }
 

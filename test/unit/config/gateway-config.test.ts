@@ -53,6 +53,7 @@ describe("loadConfigFromEnv: defaults", () => {
       corsAllowedOrigins: [],
       backendIdentityHeaders: [],
       backendCredential: undefined,
+      backendToken: undefined,
       maxBodyBytes: 1_048_576,
     });
   });
@@ -245,5 +246,26 @@ describe("loadConfigFromEnv: CORS and identity headers", () => {
     [{ BACKEND_IDENTITY_HEADERS: "Mcp-Session-Id=sub" }, "BACKEND_IDENTITY_HEADERS"],
   ])("refuses %j", (extra, variable) => {
     expect(problems({ ...MINIMAL, ...extra }).join("\n")).toContain(variable);
+  });
+});
+
+describe("loadConfigFromEnv: backend token", () => {
+  it("signs with a key from SSM, for the backend's origin, five minutes, naming sub by default", () => {
+    expect(loadConfigFromEnv({ ...MINIMAL, BACKEND_TOKEN_HEADER: "X-Gateway-Token", BACKEND_TOKEN_KEY_SSM_PARAMETER: "/gw/key" }).backendToken).toEqual({
+      header: "X-Gateway-Token",
+      key: { kind: "ssm", name: "/gw/key" },
+      audience: "http://localhost:8000",
+      ttlSeconds: 300,
+      claims: ["sub"],
+    });
+  });
+
+  it.each([
+    [{ BACKEND_TOKEN_HEADER: "X-T" }, "needs exactly one of"],
+    [{ BACKEND_TOKEN_KEY_SECRET_ID: "k" }, "BACKEND_TOKEN_HEADER is required"],
+    [{ BACKEND_TOKEN_HEADER: "X-T", BACKEND_TOKEN_KEY_SECRET_ID: "k", BACKEND_CREDENTIAL_HEADER: "x-t", BACKEND_CREDENTIAL_SECRET_ID: "c" }, "name the same header"],
+    [{ BACKEND_TOKEN_HEADER: "X-T", BACKEND_TOKEN_KEY_SECRET_ID: "k", BACKEND_TOKEN_TTL_SECONDS: "5" }, "BACKEND_TOKEN_TTL_SECONDS"],
+  ])("refuses %j", (extra, expected) => {
+    expect(problems({ ...MINIMAL, ...extra }).join("\n")).toContain(expected);
   });
 });

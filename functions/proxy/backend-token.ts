@@ -1,0 +1,75 @@
+/**
+ * A short-lived token the gateway mints for each backend request, naming the verified caller: the backend learns who
+ * is calling, and can check it against the gateway's published JWKS, without ever seeing the caller's own token.
+ * The signing key (a private JWK) is read from SSM or Secrets Manager, cached, and the last good key kept.
+ */
+import { SignJWT, importJWK, type CryptoKey, type JWK, type KeyObject } from "jose";
+import { readClaim } from "../auth/identity.js";
+import { RefreshingValue } from "../cache/refreshing-value.js";
+import type { BackendTokenConfig } from "../config/gateway-config.js";
+import { UpstreamError } from "../errors.js";
+import type { GatewayLogger } from "../logging.js";
+import type { Identity } from "../policy/types.js";
+import { describeSecret, readSecret } from "./secret-source.js";
+
+/** How long the signing key is used before it is read again, in milliseconds (key rotation reaches every instance). */
+const KEY_MAX_AGE_MS = 300_000;
+/** Private JWK members, left out of the published key. */
+const PRIVATE_MEMBERS = new Set(["d", "p", "q", "dp", "dq", "qi", "k"]);
+
+interface SigningKey {
+  key: CryptoKey | KeyObject | Uint8Array;
+  kid: string;
+  alg: string;
+  publicJwk: JWK;
+}
+
+export interface BackendTokenMinter {
+  /** The header carrying a fresh token for this caller; rejects with UpstreamError when no key can be had. */
+  header(identity: Identity, issuer: string): Promise<readonly [string, string]>;
+  /** The public keys backends verify tokens with (the JWKS document), or undefined when no key can be had. */
+  jwks(): Promise<{ keys: JWK[] } | undefined>;
+}
+
+async function loadKey(text: string): Promise<SigningKey> {
+  const jwk = JSON.parse(text) as JWK;
+  if (typeof jwk.kid !== "string" || typeof jwk.alg !== "string" || typeof jwk.d !== "string") {
+    throw new Error("the backend token signing key must be a private JWK with kid and alg");
+  }
+  const publicJwk = Object.fromEntries(Object.entries(jwk).filter(([member]) => !PRIVATE_MEMBERS.has(member))) as JWK;
+  return { key: await importJWK(jwk, jwk.alg), kid: jwk.kid, alg: jwk.alg, publicJwk: { ...publicJwk, use: "sig" } };
+}
+
+export function createBackendTokenMinter(config: BackendTokenConfig, logger: GatewayLogger): BackendTokenMinter {
+  const signingKey = new RefreshingValue<SigningKey>(async () => loadKey(await readSecret(config.key)), {
+    maxAgeMs: KEY_MAX_AGE_MS,
+    onError: (err, keepingLastGood) =>
+      logger.error(keepingLastGood ? "backend token key refresh failed; keeping the last good key" : "backend token key could not be read", {
+        source: describeSecret(config.key),
+        error: err instanceof Error ? err.message : String(err),
+      }),
+  });
+  return {
+    async header(identity, issuer) {
+      const key = await signingKey.get();
+      if (!key) throw new UpstreamError(`backend token signing key unavailable (${describeSecret(config.key)})`);
+      const claims = Object.fromEntries(config.claims.flatMap((claim) => {
+        const value = readClaim(identity.claims, claim);
+        return value === undefined ? [] : [[claim, value]];
+      }));
+      const token = await new SignJWT(claims)
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
+        .setIssuer(issuer)
+        .setAudience(config.audience)
+        .setIssuedAt()
+        .setExpirationTime(`${config.ttlSeconds}s`)
+        .setJti(crypto.randomUUID())
+        .sign(key.key);
+      return [config.header, config.header.toLowerCase() === "authorization" ? `Bearer ${token}` : token] as const;
+    },
+    async jwks() {
+      const key = await signingKey.get();
+      return key ? { keys: [key.publicJwk] } : undefined;
+    },
+  };
+}
