@@ -64,6 +64,11 @@ export interface McpSsoGatewayProps extends GatewaySettings {
   securityGroups?: ec2.ISecurityGroup[];
   /** A credential the gateway sends to a protected backend. Default: none. */
   backendCredential?: BackendCredential;
+  /**
+   * A token the gateway mints per backend request, naming the caller, signed with a private JWK kept in `key` (a
+   * secret or a SecureString parameter, readable by the function alone); its JWKS is served at /.well-known/jwks.json.
+   */
+  backendToken?: { header: string; key: secretsmanager.ISecret | ssm.IParameter; claims?: string[] };
 }
 
 export class McpSsoGateway extends Construct {
@@ -133,6 +138,7 @@ export class McpSsoGateway extends Construct {
     };
     for (const [name, value] of Object.entries(environment)) this.function.addEnvironment(name, value);
     if (props.backendCredential) this.useBackendCredential(props.backendCredential);
+    if (props.backendToken) this.useBackendToken(props.backendToken);
 
     this.grantPolicyRead(props.policyPath, props.policyKmsKey);
     this.addAlarms();
@@ -159,6 +165,17 @@ export class McpSsoGateway extends Construct {
       this.function.addEnvironment("BACKEND_CREDENTIAL_SSM_PARAMETER", credential.parameter.parameterName);
       credential.parameter.grantRead(this.function);
     }
+  }
+
+  private useBackendToken(token: NonNullable<McpSsoGatewayProps["backendToken"]>): void {
+    this.function.addEnvironment("BACKEND_TOKEN_HEADER", token.header);
+    if (token.claims) this.function.addEnvironment("BACKEND_TOKEN_CLAIMS", token.claims.join(","));
+    if ("secretArn" in token.key) {
+      this.function.addEnvironment("BACKEND_TOKEN_KEY_SECRET_ID", token.key.secretArn);
+    } else {
+      this.function.addEnvironment("BACKEND_TOKEN_KEY_SSM_PARAMETER", token.key.parameterName);
+    }
+    token.key.grantRead(this.function);
   }
 
   private addAlarms(): void {

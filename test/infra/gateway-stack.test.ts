@@ -228,6 +228,20 @@ describe("optional placement and credentials", () => {
     expect(new AwsSolutionsChecks(app).validateScope(stack).violations.map((v) => v.ruleName)).toEqual(["AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]", "AwsSolutions-L1", "AwsSolutions-APIG4"]);
   });
 
+  it("mints tokens for the backend with a key only the function may read", () => {
+    const { template } = gatewayIn((stack) => ({
+      backendToken: { header: "X-Gateway-Token", key: new secretsmanager.Secret(stack, "TokenKey"), claims: ["sub", "email"] },
+    }));
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: {
+        Variables: Match.objectLike({ BACKEND_TOKEN_HEADER: "X-Gateway-Token", BACKEND_TOKEN_CLAIMS: "sub,email", BACKEND_TOKEN_KEY_SECRET_ID: { Ref: Match.stringLikeRegexp("TokenKey") } }),
+      },
+    });
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: { Ref: Match.stringLikeRegexp("TokenKey") } })]) },
+    });
+  });
+
   it("sends an SSM SecureString to the backend", () => {
     const { template } = gatewayIn((stack) => ({
       backendCredential: { header: "Authorization", parameter: ssm.StringParameter.fromSecureStringParameterAttributes(stack, "P", { parameterName: "/gw/backend-token" }) },
