@@ -164,6 +164,13 @@ const list = z
   .string({ error: "is required" })
   .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s.length > 0));
 
+/** A header the gateway sets itself towards the backend: a valid name, and none the gateway already manages. */
+const gatewayHeaderName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "must be an HTTP header name" })
+  .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), { error: "must not be a header the gateway manages (Host, Content-*, Mcp-*, ...)" });
+
 const envSchema = z
   .object({
     MCP_BACKEND_URL: httpUrl,
@@ -197,21 +204,11 @@ const envSchema = z
       )
       .optional(),
     MAX_BODY_BYTES: integer(1024, 10 * 1_048_576, DEFAULTS.MAX_BODY_BYTES),
-    BACKEND_CREDENTIAL_HEADER: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "must be an HTTP header name" })
-      .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), { error: "must not be a header the gateway manages (Host, Content-*, Mcp-*, ...)" })
-      .optional(),
+    BACKEND_CREDENTIAL_HEADER: gatewayHeaderName.optional(),
     BACKEND_CREDENTIAL_SSM_PARAMETER: z.string().trim().min(1).optional(),
     BACKEND_CREDENTIAL_SECRET_ID: z.string().trim().min(1).optional(),
     BACKEND_CREDENTIAL_CACHE_SECONDS: integer(0, 86_400, DEFAULTS.BACKEND_CREDENTIAL_CACHE_SECONDS),
-    BACKEND_TOKEN_HEADER: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "must be an HTTP header name" })
-      .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), { error: "must not be a header the gateway manages (Host, Content-*, Mcp-*, ...)" })
-      .optional(),
+    BACKEND_TOKEN_HEADER: gatewayHeaderName.optional(),
     BACKEND_TOKEN_KEY_SSM_PARAMETER: z.string().trim().min(1).optional(),
     BACKEND_TOKEN_KEY_SECRET_ID: z.string().trim().min(1).optional(),
     BACKEND_TOKEN_AUDIENCE: z.string().trim().min(1).optional(),

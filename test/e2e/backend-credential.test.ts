@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { serveFetch, type LocalServer } from "../../functions/adapters/node-server.js";
+import { startRecordingBackend, type RecordingBackend } from "../support/recording-backend.js";
 import { POLICIES, gatewaySettings, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
 import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 
@@ -15,13 +15,13 @@ const ssm = new SSMClient({});
 const ping = { jsonrpc: "2.0", id: 1, method: "ping" };
 
 let idp: TestIdentityProvider;
-let backend: LocalServer;
-const received: Headers[] = [];
+let backend: RecordingBackend;
+let received: Headers[] = [];
 let auth: Record<string, string>;
 const gateways: TestGateway[] = [];
 
 async function gatewayWith(extra: Record<string, string>): Promise<TestGateway> {
-  const gateway = await startGateway(gatewaySettings(idp, `${backend.url}/mcp`, { POLICY_FILE: POLICIES.allowAll, ...extra }));
+  const gateway = await startGateway(gatewaySettings(idp, backend.url, { POLICY_FILE: POLICIES.allowAll, ...extra }));
   gateways.push(gateway);
   return gateway;
 }
@@ -31,10 +31,8 @@ const putSecureString = (name: string, value: string) =>
 
 beforeAll(async () => {
   idp = await startIdentityProvider();
-  backend = await serveFetch(async (request) => {
-    received.push(request.headers);
-    return Response.json({ jsonrpc: "2.0", id: 1, result: {} });
-  }, { port: 0 });
+  backend = await startRecordingBackend();
+  received = backend.received;
   auth = { authorization: `Bearer ${await idp.token()}` };
 });
 afterAll(async () => {

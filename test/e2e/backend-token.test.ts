@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { serveFetch, type LocalServer } from "../../functions/adapters/node-server.js";
+import { startRecordingBackend, type RecordingBackend } from "../support/recording-backend.js";
 import { generateSigningKey } from "../../functions/demo/identity-provider.js";
 import { POLICIES, gatewaySettings, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
 import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
@@ -16,22 +16,20 @@ const ping = { jsonrpc: "2.0", id: 1, method: "ping" };
 const keyParameter = `/mcp-sso-gateway-test/${randomUUID()}/backend-token-key`;
 
 let idp: TestIdentityProvider;
-let backend: LocalServer;
-const received: Headers[] = [];
+let backend: RecordingBackend;
+let received: Headers[] = [];
 const gateways: TestGateway[] = [];
 
 async function gatewayWith(extra: Record<string, string>): Promise<TestGateway> {
-  const gateway = await startGateway(gatewaySettings(idp, `${backend.url}/mcp`, { POLICY_FILE: POLICIES.allowAll, ...extra }));
+  const gateway = await startGateway(gatewaySettings(idp, backend.url, { POLICY_FILE: POLICIES.allowAll, ...extra }));
   gateways.push(gateway);
   return gateway;
 }
 
 beforeAll(async () => {
   idp = await startIdentityProvider();
-  backend = await serveFetch(async (request) => {
-    received.push(request.headers);
-    return Response.json({ jsonrpc: "2.0", id: 1, result: {} });
-  }, { port: 0 });
+  backend = await startRecordingBackend();
+  received = backend.received;
   const key = await generateSigningKey("ES256");
   await ssm.send(new PutParameterCommand({ Name: keyParameter, Type: "SecureString", Value: JSON.stringify(key), Overwrite: true }));
 });
@@ -55,7 +53,7 @@ describe("the gateway's token for the backend", () => {
     expect(received[0]?.get("authorization")).toBeNull();
 
     const jwks = createRemoteJWKSet(new URL(`${gateway.origin}/.well-known/jwks.json`));
-    const { payload, protectedHeader } = await jwtVerify(minted, jwks, { issuer: gateway.origin, audience: backend.url });
+    const { payload, protectedHeader } = await jwtVerify(minted, jwks, { issuer: gateway.origin, audience: new URL(backend.url).origin });
     expect(protectedHeader.alg).toBe("ES256");
     expect(payload).toMatchObject({ sub: "jsmith", roles: ["admin"] });
     expect(payload).not.toHaveProperty("email");

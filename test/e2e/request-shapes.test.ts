@@ -3,6 +3,7 @@
  * content types, oversized bodies, wrong HTTP methods. None may carry a denied item to the backend.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startRecordingBackend } from "../support/recording-backend.js";
 import { startBackend, type TestBackend } from "../support/backend.js";
 import { INITIALIZE, POLICIES, gatewaySettings, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
 import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
@@ -148,14 +149,10 @@ describe("HTTP shape", () => {
   });
 
   it("never passes the caller's Authorization or cookies to the backend", async () => {
-    // The backend would refuse nothing; what it received is checked through a dedicated echo of request headers.
-    const seen: Headers[] = [];
-    const { serveFetch } = await import("../../functions/adapters/node-server.js");
-    const spy = await serveFetch(async (request) => {
-      seen.push(request.headers);
-      return Response.json({ jsonrpc: "2.0", id: 1, result: {} });
-    }, { port: 0 });
-    const spyGateway = await startGateway(gatewaySettings(idp, `${spy.url}/mcp`, { POLICY_FILE: POLICIES.walkthrough }));
+    // What the backend received is checked on a backend that keeps every request's headers.
+    const spy = await startRecordingBackend();
+    const seen = spy.received;
+    const spyGateway = await startGateway(gatewaySettings(idp, spy.url, { POLICY_FILE: POLICIES.walkthrough }));
     try {
       const response = await postRaw(spyGateway.url, { jsonrpc: "2.0", id: 1, method: "ping" }, {
         ...auth,

@@ -3,24 +3,22 @@
  * authentication, and the caller's identity passed to the backend as headers (never the token).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { serveFetch, type LocalServer } from "../../functions/adapters/node-server.js";
+import { startRecordingBackend, type RecordingBackend } from "../support/recording-backend.js";
 import { POLICIES, gatewaySettings, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
 import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 
 const APP = "https://app.example.com";
 let idp: TestIdentityProvider;
-let backend: LocalServer;
-const received: Headers[] = [];
+let backend: RecordingBackend;
+let received: Headers[] = [];
 let gateway: TestGateway;
 
 beforeAll(async () => {
   idp = await startIdentityProvider();
-  backend = await serveFetch(async (request) => {
-    received.push(request.headers);
-    return Response.json({ jsonrpc: "2.0", id: 1, result: {} });
-  }, { port: 0 });
+  backend = await startRecordingBackend();
+  received = backend.received;
   gateway = await startGateway(
-    gatewaySettings(idp, `${backend.url}/mcp`, {
+    gatewaySettings(idp, backend.url, {
       POLICY_FILE: POLICIES.allowAll,
       CORS_ALLOWED_ORIGINS: APP,
       SCOPES_SUPPORTED: "openid,mcp.tools",
