@@ -2,7 +2,7 @@
  * What the gateway counts, derived from each request's access-log entry, so the log line and the metrics can never
  * disagree. The core reports through `GatewayMetrics`; on Lambda they become CloudWatch metrics (EMF).
  */
-import type { AccessLogEntry } from "./http/access-log.js";
+import type { AccessLogEntry } from "./access-log-entry.js";
 
 /** CloudWatch namespace of the gateway's metrics (dimension `service` = `mcp-sso-gateway`). */
 export const METRICS_NAMESPACE = "McpSsoGateway";

@@ -2,45 +2,12 @@
  * The access log: exactly one line per request, written when the response is complete (for a streamed response,
  * when the stream ends), with what an operator needs to answer "who did what, and why was it refused?".
  */
+import type { AccessLogEntry } from "../access-log-entry.js";
 import type { GatewayLogger } from "../logging.js";
-import type { Decision } from "../policy/types.js";
 import { NO_METRICS, type GatewayMetrics } from "../metrics.js";
+import type { Decision } from "../policy/types.js";
 
-export interface AccessLogEntry {
-  /** When the request arrived (ISO 8601). */
-  time: string;
-  /** HTTP method and path of the request. */
-  httpMethod: string;
-  path: string;
-  /** HTTP status sent back. */
-  status?: number;
-  /** The JSON-RPC method(s) of a POST body; several are comma-separated (a batch). */
-  mcpMethod?: string;
-  /** The tool, prompt or resource a message used. */
-  tool?: string;
-  prompt?: string;
-  resource?: string;
-  /** The caller's `sub` claim, once the token is verified. */
-  subject?: string;
-  /** `allowed`, `denied`, or `filtered` when list results lost items. */
-  decision?: "allowed" | "denied" | "filtered";
-  /** How many items list results lost to the policy. */
-  listItemsRemoved?: number;
-  /** The policy rule that decided a denial or allowance, when one did. */
-  rule?: string;
-  /** Why a request failed or was refused, precisely. */
-  reason?: string;
-  /** Under dry run, the decision the full policy would have made where it differs from the one in force. */
-  dryRunDecision?: "allowed" | "denied";
-  /** The rule behind the dry-run decision. */
-  dryRunRule?: string;
-  /** Under dry run, how many more list items the full policy would have removed. */
-  dryRunListItemsRemoved?: number;
-  /** The MCP session id the client sent, or the one the backend handed out. */
-  sessionId?: string;
-  /** Milliseconds from arrival to the end of the response. */
-  durationMs?: number;
-}
+export type { AccessLogEntry };
 
 export class AccessLog {
   readonly entry: AccessLogEntry;

@@ -1,0 +1,36 @@
+/** What one access-log line says about one request; metrics are derived from the same entry. */
+export interface AccessLogEntry {
+  /** When the request arrived (ISO 8601). */
+  time: string;
+  /** HTTP method and path of the request. */
+  httpMethod: string;
+  path: string;
+  /** HTTP status sent back. */
+  status?: number;
+  /** The JSON-RPC method(s) of a POST body; several are comma-separated (a batch). */
+  mcpMethod?: string;
+  /** The tool, prompt or resource a message used. */
+  tool?: string;
+  prompt?: string;
+  resource?: string;
+  /** The caller's `sub` claim, once the token is verified. */
+  subject?: string;
+  /** `allowed`, `denied`, or `filtered` when list results lost items. */
+  decision?: "allowed" | "denied" | "filtered";
+  /** How many items list results lost to the policy. */
+  listItemsRemoved?: number;
+  /** The policy rule that decided a denial or allowance, when one did. */
+  rule?: string;
+  /** Why a request failed or was refused, precisely. */
+  reason?: string;
+  /** Under dry run, the decision the full policy would have made where it differs from the one in force. */
+  dryRunDecision?: "allowed" | "denied";
+  /** The rule behind the dry-run decision. */
+  dryRunRule?: string;
+  /** Under dry run, how many more list items the full policy would have removed. */
+  dryRunListItemsRemoved?: number;
+  /** The MCP session id the client sent, or the one the backend handed out. */
+  sessionId?: string;
+  /** Milliseconds from arrival to the end of the response. */
+  durationMs?: number;
+}
