@@ -216,6 +216,19 @@ const envSchema = z
     BACKEND_TOKEN_CLAIMS: list.optional(),
   });
 
+/** A header the gateway sets from a value it keeps in AWS: the header goes with exactly one place to read it from. */
+function headerAndSecretProblems(env: Record<string, string | undefined>, header: string, ssmVariable: string, secretVariable: string): string[] {
+  const sources = [env[ssmVariable], env[secretVariable]].filter(Boolean).length;
+  if (env[header] && sources !== 1) return [`${header} needs exactly one of ${ssmVariable} or ${secretVariable}`];
+  if (!env[header] && sources > 0) return [`${header} is required when ${ssmVariable} or ${secretVariable} is set (which header carries the value?)`];
+  return [];
+}
+
+/** The place a value is read from, once the variables have been checked (exactly one of the two is set). */
+function secretSource(ssmParameter: string | undefined, secretId: string | undefined): SecretSource {
+  return ssmParameter ? { kind: "ssm", name: ssmParameter } : { kind: "secretsmanager", secretId: secretId as string };
+}
+
 /** Checks that involve several variables; run on the raw values so they are reported with the others. */
 function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
@@ -224,18 +237,8 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   } else if (!env.POLICY_FILE && !env.POLICY_SSM_PATH) {
     problems.push("POLICY_FILE or POLICY_SSM_PATH is required (where the authorization policy lives)");
   }
-  const credentialSources = [env.BACKEND_CREDENTIAL_SSM_PARAMETER, env.BACKEND_CREDENTIAL_SECRET_ID].filter(Boolean).length;
-  if (env.BACKEND_CREDENTIAL_HEADER && credentialSources !== 1) {
-    problems.push("BACKEND_CREDENTIAL_HEADER needs exactly one of BACKEND_CREDENTIAL_SSM_PARAMETER or BACKEND_CREDENTIAL_SECRET_ID");
-  } else if (!env.BACKEND_CREDENTIAL_HEADER && credentialSources > 0) {
-    problems.push("BACKEND_CREDENTIAL_HEADER is required when a backend credential source is set (which header carries it?)");
-  }
-  const keySources = [env.BACKEND_TOKEN_KEY_SSM_PARAMETER, env.BACKEND_TOKEN_KEY_SECRET_ID].filter(Boolean).length;
-  if (env.BACKEND_TOKEN_HEADER && keySources !== 1) {
-    problems.push("BACKEND_TOKEN_HEADER needs exactly one of BACKEND_TOKEN_KEY_SSM_PARAMETER or BACKEND_TOKEN_KEY_SECRET_ID (the signing key)");
-  } else if (!env.BACKEND_TOKEN_HEADER && keySources > 0) {
-    problems.push("BACKEND_TOKEN_HEADER is required when a backend token signing key is set (which header carries the token?)");
-  }
+  problems.push(...headerAndSecretProblems(env, "BACKEND_CREDENTIAL_HEADER", "BACKEND_CREDENTIAL_SSM_PARAMETER", "BACKEND_CREDENTIAL_SECRET_ID"));
+  problems.push(...headerAndSecretProblems(env, "BACKEND_TOKEN_HEADER", "BACKEND_TOKEN_KEY_SSM_PARAMETER", "BACKEND_TOKEN_KEY_SECRET_ID"));
   if (env.BACKEND_TOKEN_HEADER && env.BACKEND_CREDENTIAL_HEADER && env.BACKEND_TOKEN_HEADER.toLowerCase() === env.BACKEND_CREDENTIAL_HEADER.toLowerCase()) {
     problems.push("BACKEND_TOKEN_HEADER and BACKEND_CREDENTIAL_HEADER name the same header; give each its own");
   }
@@ -283,18 +286,14 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
     backendCredential: e.BACKEND_CREDENTIAL_HEADER
       ? {
           header: e.BACKEND_CREDENTIAL_HEADER,
-          source: e.BACKEND_CREDENTIAL_SSM_PARAMETER
-            ? { kind: "ssm", name: e.BACKEND_CREDENTIAL_SSM_PARAMETER }
-            : { kind: "secretsmanager", secretId: e.BACKEND_CREDENTIAL_SECRET_ID as string },
+          source: secretSource(e.BACKEND_CREDENTIAL_SSM_PARAMETER, e.BACKEND_CREDENTIAL_SECRET_ID),
           cacheSeconds: e.BACKEND_CREDENTIAL_CACHE_SECONDS,
         }
       : undefined,
     backendToken: e.BACKEND_TOKEN_HEADER
       ? {
           header: e.BACKEND_TOKEN_HEADER,
-          key: e.BACKEND_TOKEN_KEY_SSM_PARAMETER
-            ? { kind: "ssm", name: e.BACKEND_TOKEN_KEY_SSM_PARAMETER }
-            : { kind: "secretsmanager", secretId: e.BACKEND_TOKEN_KEY_SECRET_ID as string },
+          key: secretSource(e.BACKEND_TOKEN_KEY_SSM_PARAMETER, e.BACKEND_TOKEN_KEY_SECRET_ID),
           audience: e.BACKEND_TOKEN_AUDIENCE ?? e.MCP_BACKEND_URL.origin,
           ttlSeconds: e.BACKEND_TOKEN_TTL_SECONDS,
           claims: e.BACKEND_TOKEN_CLAIMS ?? ["sub"],
