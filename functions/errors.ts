@@ -43,12 +43,9 @@ export class InsufficientScopeError extends GatewayError {
   readonly status = 403;
   readonly rpcCode = -32001;
   readonly requiredScopes: readonly string[];
-  /** The caller, known since the token itself is valid. */
-  readonly subject: string | undefined;
-  constructor(missing: readonly string[], required: readonly string[], subject: string | undefined) {
+  constructor(missing: readonly string[], required: readonly string[]) {
     super("Forbidden: the token lacks required scopes", `token lacks required scope${missing.length === 1 ? "" : "s"}: ${missing.join(" ")}`);
     this.requiredScopes = required;
-    this.subject = subject;
   }
 }
 

@@ -29,8 +29,13 @@ import { identityFromClaims, readClaim, type Identity } from "./identity.js";
 import { JwksFetcher, discoveryUrl } from "./jwks-fetcher.js";
 
 export interface TokenVerifier {
-  /** Resolves to the caller's identity, or rejects with AuthenticationError, InsufficientScopeError or KeysUnavailableError. */
+  /** Resolves to the caller's identity, or rejects with AuthenticationError or KeysUnavailableError. */
   verify(token: string): Promise<Identity>;
+  /**
+   * Throws InsufficientScopeError (403) when a verified caller lacks the scopes its issuer requires. Separate from
+   * `verify`, since the token is valid and the caller known: the refusal is logged with who was refused.
+   */
+  requireScopes(identity: Identity): void;
   /** Fetches the signing keys ahead of the first request (cold start); failures are left for `verify` to report. */
   warmUp(): Promise<void>;
 }
@@ -112,10 +117,12 @@ export function createTokenVerifier(config: Pick<GatewayConfig, "issuers">): Tok
         throw classifyVerificationError(err);
       }
       const issuer = byIssuer.get(claims.iss as string) as IssuerConfig;
-      const identity = identityFromClaims(claims, issuer.rolesClaim, issuer.scopesClaim);
-      const missing = issuer.requiredScopes.filter((scope) => !identity.scopes.includes(scope));
-      if (missing.length > 0) throw new InsufficientScopeError(missing, issuer.requiredScopes, identity.subject);
-      return identity;
+      return identityFromClaims(claims, issuer.rolesClaim, issuer.scopesClaim);
+    },
+    requireScopes(identity) {
+      const required = byIssuer.get(identity.claims.iss as string)?.requiredScopes ?? [];
+      const missing = required.filter((scope) => !identity.scopes.includes(scope));
+      if (missing.length > 0) throw new InsufficientScopeError(missing, required);
     },
     async warmUp() {
       await verifier.hydrate().catch(() => undefined);

@@ -7,7 +7,7 @@
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { extractBearerToken } from "../auth/bearer.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
-import { InsufficientScopeError, NotFoundError, PolicyUnavailableError, ProtocolError, UpstreamError } from "../errors.js";
+import { NotFoundError, PolicyUnavailableError, ProtocolError, UpstreamError } from "../errors.js";
 import { AccessLog } from "../http/access-log.js";
 import { Cors } from "../http/cors.js";
 import { errorToResponse, jsonResponse, logReason } from "../http/error-response.js";
@@ -68,6 +68,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     }
     const identity: Identity = await verifier.verify(extractBearerToken(request));
     log.entry.subject = identity.subject;
+    verifier.requireScopes(identity);
     const post = request.method === "POST" ? await readJsonRpcPost(request, config.maxBodyBytes) : undefined;
     const pendingRequestId = post ? singleRequestId(post.parsed) : undefined;
     if (pendingRequestId !== undefined) setRpcId(pendingRequestId);
@@ -131,7 +132,6 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       if (response.status === 405) response.headers.set("allow", servedMethods.join(", "));
       log.entry.reason = logReason(error);
       if (response.status === 401 || response.status === 403 || response.status === 503) log.entry.decision = "denied";
-      if (error instanceof InsufficientScopeError) log.entry.subject = error.subject;
       log.write(response.status);
       return response;
     }
