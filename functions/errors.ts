@@ -108,6 +108,27 @@ export class ClientClosedRequestError extends GatewayError {
   }
 }
 
+/**
+ * The client's `Mcp-Session-Id` was not issued to this caller by this gateway (another user's, altered, or sealed with
+ * a key no longer in use): 404, as MCP answers an unknown session, so the client starts a new one.
+ */
+export class SessionNotFoundError extends GatewayError {
+  readonly status = 404;
+  readonly rpcCode = -32001;
+  constructor(reason: string) {
+    super("Session not found", reason);
+  }
+}
+
+/** The key that binds sessions to callers could not be read, so no session can be opened or checked: 503. */
+export class SessionKeyUnavailableError extends GatewayError {
+  readonly status = 503;
+  readonly rpcCode = -32002;
+  constructor(reason: string) {
+    super("Service unavailable: sessions cannot be checked right now", reason);
+  }
+}
+
 /** The route does not exist on this gateway. */
 export class NotFoundError extends GatewayError {
   readonly status = 404;

@@ -125,6 +125,13 @@ export interface GatewayConfig {
    * `/.well-known/jwks.json`; the issuer (`iss`) is the gateway's public URL. Default: none.
    */
   backendToken: BackendTokenConfig | undefined;
+  /**
+   * `SESSION_KEY_SSM_PARAMETER` or `SESSION_KEY_SECRET_ID`: the secret (at least 32 bytes) that binds each MCP session
+   * id to the caller who opened it (see proxy/session-binding.ts). Every instance must share it, or a session opened
+   * on one is unknown to the next: the CDK stack creates one. Default: a random key for this process, which suits a
+   * single local server.
+   */
+  sessionKey: SecretSource | undefined;
 }
 
 const DEFAULTS = {
@@ -214,6 +221,8 @@ const envSchema = z
     BACKEND_TOKEN_AUDIENCE: z.string().trim().min(1).optional(),
     BACKEND_TOKEN_TTL_SECONDS: integer(10, 3_600, 300),
     BACKEND_TOKEN_CLAIMS: list.optional(),
+    SESSION_KEY_SSM_PARAMETER: z.string().trim().min(1).optional(),
+    SESSION_KEY_SECRET_ID: z.string().trim().min(1).optional(),
   });
 
 /** A header the gateway sets from a value it keeps in AWS: the header goes with exactly one place to read it from. */
@@ -239,6 +248,9 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   }
   problems.push(...headerAndSecretProblems(env, "BACKEND_CREDENTIAL_HEADER", "BACKEND_CREDENTIAL_SSM_PARAMETER", "BACKEND_CREDENTIAL_SECRET_ID"));
   problems.push(...headerAndSecretProblems(env, "BACKEND_TOKEN_HEADER", "BACKEND_TOKEN_KEY_SSM_PARAMETER", "BACKEND_TOKEN_KEY_SECRET_ID"));
+  if (env.SESSION_KEY_SSM_PARAMETER && env.SESSION_KEY_SECRET_ID) {
+    problems.push("SESSION_KEY_SSM_PARAMETER and SESSION_KEY_SECRET_ID are both set; choose one place for the session key");
+  }
   if (env.BACKEND_TOKEN_HEADER && env.BACKEND_CREDENTIAL_HEADER && env.BACKEND_TOKEN_HEADER.toLowerCase() === env.BACKEND_CREDENTIAL_HEADER.toLowerCase()) {
     problems.push("BACKEND_TOKEN_HEADER and BACKEND_CREDENTIAL_HEADER name the same header; give each its own");
   }
@@ -299,5 +311,6 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
           claims: e.BACKEND_TOKEN_CLAIMS ?? ["sub"],
         }
       : undefined,
+    sessionKey: e.SESSION_KEY_SSM_PARAMETER || e.SESSION_KEY_SECRET_ID ? secretSource(e.SESSION_KEY_SSM_PARAMETER, e.SESSION_KEY_SECRET_ID) : undefined,
   };
 }

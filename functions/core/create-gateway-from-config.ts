@@ -7,6 +7,7 @@ import { PolicyStore } from "../policy/policy-store.js";
 import { createBackendCredential } from "../proxy/backend-credential.js";
 import { createBackendTokenMinter } from "../proxy/backend-token.js";
 import { createPolicySource } from "../policy/sources.js";
+import { createSessionBinding } from "../proxy/session-binding.js";
 import { createGateway, type Gateway, type GatewayOptions } from "./gateway.js";
 
 export function createGatewayFromConfig(
@@ -24,6 +25,7 @@ export function createGatewayFromConfig(
       metrics,
       backendCredential: config.backendCredential ? createBackendCredential(config.backendCredential, logger) : undefined,
       backendToken: config.backendToken ? createBackendTokenMinter(config.backendToken, logger) : undefined,
+      sessions: createSessionBinding(config.sessionKey, logger),
     },
     options,
   );

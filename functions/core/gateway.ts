@@ -7,7 +7,7 @@
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { extractBearerToken } from "../auth/bearer.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
-import { NotFoundError, PolicyUnavailableError, ProtocolError, UpstreamError } from "../errors.js";
+import { NotFoundError, PolicyUnavailableError, ProtocolError, SessionNotFoundError, UpstreamError } from "../errors.js";
 import { AccessLog } from "../http/access-log.js";
 import { Cors } from "../http/cors.js";
 import { errorToResponse, jsonResponse, logReason } from "../http/error-response.js";
@@ -15,12 +15,14 @@ import { isMetadataPath, metadataUrl, protectedResourceMetadata, publicBase } fr
 import type { GatewayLogger } from "../logging.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { RpcCode, singleRequestId, type JsonRpcId } from "../mcp/jsonrpc.js";
+import { checkRoutingHeaders } from "../mcp/routing-headers.js";
 import type { CompiledPolicy } from "../policy/compile.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
 import type { BackendCredential } from "../proxy/backend-credential.js";
 import type { BackendTokenMinter } from "../proxy/backend-token.js";
 import { filteredResponse } from "../proxy/filtered-response.js";
 import { identityHeaders } from "../proxy/identity-headers.js";
+import { createSessionBinding, type SessionBinding } from "../proxy/session-binding.js";
 import { forwardToBackend } from "../proxy/upstream.js";
 import { authorizeBody } from "./authorize-messages.js";
 import { createJudge } from "./judge.js";
@@ -41,6 +43,8 @@ export interface GatewayDependencies {
   backendCredential?: BackendCredential;
   /** Mints a token naming the caller for each backend request, when configured; its keys are served as a JWKS. */
   backendToken?: BackendTokenMinter;
+  /** Binds each MCP session id to the caller who opened it. Default: bound with a random key of this process. */
+  sessions?: SessionBinding;
 }
 
 /** What the hosting runtime can do; adapters set these, the core only obeys them. */
@@ -60,6 +64,7 @@ export interface Gateway {
 
 export function createGateway(deps: GatewayDependencies, options: GatewayOptions = {}): Gateway {
   const { config, verifier, policies, logger } = deps;
+  const sessions = deps.sessions ?? createSessionBinding(undefined, logger);
   const servedMethods = options.serverStreams === false ? ["POST", "DELETE"] : ["GET", "POST", "DELETE"];
 
   async function handleMcp(request: Request, log: AccessLog, setRpcId: (id: JsonRpcId) => void): Promise<Response> {
@@ -72,6 +77,8 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     const post = request.method === "POST" ? await readJsonRpcPost(request, config.maxBodyBytes) : undefined;
     const pendingRequestId = post ? singleRequestId(post.parsed) : undefined;
     if (pendingRequestId !== undefined) setRpcId(pendingRequestId);
+    checkRoutingHeaders(request.headers, post?.parsed);
+    const backendSessionId = await openSession(request, identity, log);
 
     const policy = await policies.current();
     if (!policy) throw new PolicyUnavailableError("no authorization policy is loaded (fail closed)");
@@ -102,8 +109,25 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       ...(credential ? [credential] : []),
       ...(token ? [token] : []),
       ...identityHeaders(config.backendIdentityHeaders, identity),
+      ...(backendSessionId === undefined ? [] : [["mcp-session-id", backendSessionId] as const]),
     ]);
-    return filteredResponse(upstream, allows, log, pendingRequestId);
+    const response = await filteredResponse(upstream, allows, log, pendingRequestId);
+    const issuedSessionId = response.headers.get("mcp-session-id");
+    if (issuedSessionId !== null) response.headers.set("mcp-session-id", await sessions.seal(issuedSessionId, identity));
+    return response;
+  }
+
+  /** The backend's session id for the client's `Mcp-Session-Id`, refused (404) unless it was issued to this caller. */
+  async function openSession(request: Request, identity: Identity, log: AccessLog): Promise<string | undefined> {
+    await sessions.ready();
+    const clientSessionId = request.headers.get("mcp-session-id");
+    if (clientSessionId === null) return undefined;
+    const backendSessionId = await sessions.open(clientSessionId, identity);
+    if (backendSessionId === undefined) {
+      throw new SessionNotFoundError("Mcp-Session-Id was not issued to this caller (another caller's, altered, or sealed with another key)");
+    }
+    log.entry.sessionId = backendSessionId;
+    return backendSessionId;
   }
 
   async function handle(request: Request): Promise<Response> {
@@ -151,6 +175,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
         policies.current(),
         deps.backendCredential?.header().catch(() => undefined),
         deps.backendToken?.jwks(),
+        sessions.warmUp(),
       ]);
     },
   };

@@ -85,15 +85,25 @@ describe("backend failures", () => {
     expect(gateway.logger.last()).toMatchObject({ status: 502, reason: "backend answered with invalid JSON" });
   });
 
-  it("passes the backend's own HTTP errors through (a 404 for an unknown session)", async () => {
-    const url = await rawBackend((_, res) => {
+  it("passes the backend's own HTTP errors through (a 404 for a session the backend has ended)", async () => {
+    const sessionIdsReceived: Array<string | undefined> = [];
+    const url = await rawBackend((req, res) => {
+      sessionIdsReceived.push(req.headers["mcp-session-id"] as string | undefined);
+      if (sessionIdsReceived.length === 1) {
+        res.writeHead(200, { "content-type": "application/json", "mcp-session-id": "backend-session-1" });
+        res.end('{"jsonrpc":"2.0","id":42,"result":{}}');
+        return;
+      }
       res.writeHead(404, { "content-type": "application/json" });
-      res.end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}');
+      res.end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found (ended by the backend)"}}');
     });
     const gateway = await gatewayFor(url);
-    const response = await postRaw(gateway.url, ping, { ...auth, "mcp-session-id": "gone" });
+    const opened = await postRaw(gateway.url, ping, auth);
+    const sessionId = opened.headers.get("mcp-session-id") as string;
+    const response = await postRaw(gateway.url, ping, { ...auth, "mcp-session-id": sessionId });
     expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ error: { message: "Session not found" } });
+    expect(await response.json()).toMatchObject({ error: { message: "Session not found (ended by the backend)" } });
+    expect(sessionIdsReceived).toEqual([undefined, "backend-session-1"]);
   });
 
   it("ends a backend stream that breaks mid-way with a JSON-RPC error for the pending request, and logs it", async () => {

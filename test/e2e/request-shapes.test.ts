@@ -117,6 +117,44 @@ describe("disguised and malformed messages", () => {
   });
 });
 
+describe("Mcp-Method and Mcp-Name headers (2026-07-28)", () => {
+  it("refuses a header that names an allowed tool while the body calls a denied one: 400, -32020, nothing forwarded", async () => {
+    const headers = await session();
+    const forwardedBefore = backend.executed.length;
+    const response = await postRaw(gateway.url, call(7, "delete_everything"), { ...headers, "mcp-method": "tools/call", "mcp-name": "echo" });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ jsonrpc: "2.0", id: 7, error: { code: -32020, message: "Bad Request: the Mcp-Method or Mcp-Name header does not match the body" } });
+    expect(backend.executed.length).toBe(forwardedBefore);
+    expect(gateway.logger.last()).toMatchObject({ status: 400, reason: 'Mcp-Name header "echo" but the body names "delete_everything"' });
+  });
+
+  it("refuses a header naming a denied tool over an allowed body too: the headers may be what a later hop acts on", async () => {
+    const headers = await session();
+    const response = await postRaw(gateway.url, call(8, "echo"), { ...headers, "mcp-method": "tools/call", "mcp-name": "delete_everything" });
+    expect(response.status).toBe(400);
+    expect(backend.executed).toEqual([]);
+  });
+
+  it("forwards headers that agree with the body, as they were sent", async () => {
+    const spy = await startRecordingBackend();
+    const spyGateway = await startGateway(gatewaySettings(idp, spy.url, { POLICY_FILE: POLICIES.walkthrough }));
+    try {
+      const response = await postRaw(spyGateway.url, call(9, "echo"), { ...auth, "mcp-method": "tools/call", "mcp-name": "echo" });
+      expect(response.status).toBe(200);
+      expect(spy.received[0]?.get("mcp-method")).toBe("tools/call");
+      expect(spy.received[0]?.get("mcp-name")).toBe("echo");
+    } finally {
+      await spyGateway.close();
+      await spy.close();
+    }
+  });
+
+  it("authenticates first: without a token the answer is 401, whatever the headers say", async () => {
+    const response = await postRaw(gateway.url, call(10, "echo"), { "mcp-method": "tools/list" });
+    expect(response.status).toBe(401);
+  });
+});
+
 describe("HTTP shape", () => {
   it("refuses a body that is not application/json with 415", async () => {
     const response = await postRaw(gateway.url, JSON.stringify(call(1, "echo")), { ...auth, "content-type": "text/plain" });
@@ -157,14 +195,12 @@ describe("HTTP shape", () => {
       const response = await postRaw(spyGateway.url, { jsonrpc: "2.0", id: 1, method: "ping" }, {
         ...auth,
         cookie: "session=secret",
-        "mcp-session-id": "abc",
         "mcp-protocol-version": "2025-06-18",
       });
       expect(response.status).toBe(200);
       expect(seen).toHaveLength(1);
       expect(seen[0]?.get("authorization")).toBeNull();
       expect(seen[0]?.get("cookie")).toBeNull();
-      expect(seen[0]?.get("mcp-session-id")).toBe("abc");
       expect(seen[0]?.get("mcp-protocol-version")).toBe("2025-06-18");
     } finally {
       await spyGateway.close();

@@ -239,13 +239,16 @@ describe("the gateway with the allow-all policy, in front of server-everything",
 });
 
 describe("sessions through the gateway", () => {
-  it("passes the backend's session id through, and DELETE ends the session on the backend", async () => {
+  it("hands out the backend's session bound to the caller, and DELETE ends the session on the backend", async () => {
     const { client, transport } = await connect(gateway.url, token);
-    const sessionId = transport.sessionId;
-    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    // The client's id is the backend's, sealed with a MAC over the caller (see test/e2e/session-binding.test.ts).
+    const [backendSessionId, mac] = (transport.sessionId ?? "").split(".");
+    expect(backendSessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(mac).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const sessionId = backendSessionId as string;
     const initialize = gateway.logger.requests().filter((line) => line.mcpMethod === "initialize").at(-1);
     expect(initialize?.sessionId).toBe(sessionId);
-    const auth = { authorization: `Bearer ${token}`, "mcp-session-id": sessionId as string, "mcp-protocol-version": transport.protocolVersion ?? "" };
+    const auth = { authorization: `Bearer ${token}`, "mcp-session-id": transport.sessionId as string, "mcp-protocol-version": transport.protocolVersion ?? "" };
     const ping = { jsonrpc: "2.0", id: 99, method: "ping" };
     for (const [url, headers] of [[gateway.url, auth], [everything.url, { "mcp-session-id": sessionId as string }]] as const) {
       const alive = await postRaw(url, ping, headers);
