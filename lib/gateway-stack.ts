@@ -50,6 +50,10 @@ export class GatewayStack extends Stack {
         "Requests are validated by the function (JSON-RPC parsing, size, content type) with MCP-specific errors that API Gateway request validation cannot express.",
       ],
       ["AwsSolutions-L1", "Pinned to Node.js 22, the runtime the project's tests and benchmarks run on; move to a newer one deliberately."],
+      [
+        "AwsSolutions-SMG4",
+        "The session key only binds MCP session ids to their callers; rotating it ends every open session (clients start new ones on 404). Rotate it deliberately with put-secret-value.",
+      ],
       ["AwsSolutions-APIG3", "A WAF web ACL is an organisation-wide choice with its own cost; attach one to the stage where it is required."],
     ];
     for (const [id, reason] of accepted) Validations.of(this).acknowledge({ id, reason });

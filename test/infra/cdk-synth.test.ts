@@ -30,7 +30,8 @@ async function synth(context: Record<string, string>): Promise<{ code: number; o
 
 afterAll(() => Promise.all(outputs.map((dir) => rm(dir, { recursive: true, force: true }))));
 
-describe("cdk synth", () => {
+// A real synth bundles the function with esbuild: about 10 s alone, more on a busy 2-core machine.
+describe("cdk synth", { timeout: 120_000 }, () => {
   it.each(["httpApi", "restStreaming"])("succeeds offline for the %s front door", async (frontDoor) => {
     const { code, output, dir } = await synth({ ...REQUIRED, frontDoor });
     expect(output).not.toMatch(/error/i);
@@ -39,6 +40,7 @@ describe("cdk synth", () => {
     const types = Object.values(template.Resources).map((r) => r.Type);
     expect(types).toContain("AWS::Lambda::Function");
     expect(types).toContain(frontDoor === "httpApi" ? "AWS::ApiGatewayV2::Api" : "AWS::ApiGateway::RestApi");
+    expect(types).toContain("AWS::SecretsManager::Secret");
   });
 
   it("fails with a message naming each missing setting", async () => {

@@ -251,6 +251,29 @@ describe("optional placement and credentials", () => {
     });
   });
 
+  it("generates the session key by default, readable by the function alone, so every instance binds sessions alike", () => {
+    const { template } = gatewayIn(() => ({}));
+    template.hasResourceProperties("AWS::SecretsManager::Secret", {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
+    });
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ SESSION_KEY_SECRET_ID: { Ref: Match.stringLikeRegexp("SessionKey") } }) },
+    });
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: { Ref: Match.stringLikeRegexp("SessionKey") } })]) },
+    });
+  });
+
+  it("takes a session key of the user's own, from SSM, instead of generating one", () => {
+    const { template } = gatewayIn((stack) => ({
+      sessionKey: ssm.StringParameter.fromSecureStringParameterAttributes(stack, "K", { parameterName: "/gw/session-key" }),
+    }));
+    template.resourceCountIs("AWS::SecretsManager::Secret", 0);
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ SESSION_KEY_SSM_PARAMETER: "/gw/session-key" }) },
+    });
+  });
+
   it("places the function in a VPC's private subnets, to reach a private backend", () => {
     const { template } = gatewayIn((stack) => ({ vpc: new ec2.Vpc(stack, "Vpc", { maxAzs: 2 }) }));
     template.hasResourceProperties("AWS::Lambda::Function", {
