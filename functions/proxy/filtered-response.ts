@@ -24,6 +24,7 @@ const BROKEN_STREAM_MESSAGE = "Bad gateway: the MCP server's stream broke off be
 function onStreamEnd(
   stream: ReadableStream<Uint8Array>,
   finalEventOnFailure: () => string | undefined,
+  finalEventOnEnd: () => string | undefined,
   done: (outcome: string | undefined) => void,
 ): ReadableStream<Uint8Array> {
   const reader = stream.getReader();
@@ -32,6 +33,8 @@ function onStreamEnd(
       try {
         const { value, done: finished } = await reader.read();
         if (finished) {
+          const finalEvent = finalEventOnEnd();
+          if (finalEvent) controller.enqueue(new TextEncoder().encode(finalEvent));
           controller.close();
           done(undefined);
         } else {
@@ -75,6 +78,7 @@ export async function filteredResponse(
   if (type === "text/event-stream" && response.body) {
     upstream.stopTimer();
     let answered = pendingRequestId === undefined;
+    let dropped = false;
     const filtered = response.body.pipeThrough(
       createSseFilter((message) => {
         if (!answered && answers(message, pendingRequestId as JsonRpcId)) answered = true;
@@ -82,12 +86,15 @@ export async function filteredResponse(
         log.countRemoved(outcome.removed);
         return outcome.removed > 0 ? outcome.message : undefined;
       }, () => {
+        dropped = true;
         log.entry.reason = "backend sent an SSE event whose data is not JSON; it was dropped";
       }),
     );
     const finalEvent = () =>
       answered ? undefined : `event: message\ndata: ${JSON.stringify(errorResponse(pendingRequestId, -32003, BROKEN_STREAM_MESSAGE))}\n\n`;
-    const body = onStreamEnd(filtered, finalEvent, (problem) => {
+    // A stream may legitimately end before its answer (the client resumes it with Last-Event-ID); but when the gateway
+    // itself dropped an event, the answer may have been that event, and the client must not wait for it forever.
+    const body = onStreamEnd(filtered, finalEvent, () => (dropped ? finalEvent() : undefined), (problem) => {
       if (problem) log.entry.reason = problem;
       log.write(response.status);
     });
@@ -96,18 +103,29 @@ export async function filteredResponse(
 
   const text = response.body ? await readBodyBeforeDeadline(upstream) : (upstream.stopTimer(), "");
   let body = text;
-  if (type === "application/json" && text.length > 0) {
-    let message: unknown;
-    try {
-      message = JSON.parse(text);
-    } catch (err) {
-      // A list the gateway cannot read is a list it cannot filter: never pass it on.
-      throw new UpstreamError("backend answered with invalid JSON", { cause: err });
+  if (text.length > 0) {
+    const message = parseJson(text);
+    if (message === undefined) {
+      // A list the gateway cannot read is a list it cannot filter: never pass it on. Whatever the label says, a
+      // successful MCP answer is JSON or SSE; only the backend's own error pages (4xx, 5xx) pass as they came.
+      if (type === "application/json" || (response.status >= 200 && response.status < 300)) {
+        throw new UpstreamError(`backend answered with a ${type || "unlabelled"} body that is not JSON`);
+      }
+    } else {
+      // Filtered whatever the content type claims: a client may read a mislabelled body all the same.
+      const outcome = filterListResults(message, allows);
+      log.countRemoved(outcome.removed);
+      if (outcome.removed > 0) body = JSON.stringify(outcome.message);
     }
-    const outcome = filterListResults(message, allows);
-    log.countRemoved(outcome.removed);
-    if (outcome.removed > 0) body = JSON.stringify(outcome.message);
   }
   log.write(response.status);
   return new Response(response.status === 204 || response.status === 304 ? null : body, { status: response.status, headers });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

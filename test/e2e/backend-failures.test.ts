@@ -82,7 +82,7 @@ describe("backend failures", () => {
     const gateway = await gatewayFor(url);
     const response = await postRaw(gateway.url, ping, auth);
     expect(response.status).toBe(502);
-    expect(gateway.logger.last()).toMatchObject({ status: 502, reason: "backend answered with invalid JSON" });
+    expect(gateway.logger.last()).toMatchObject({ status: 502, reason: "backend answered with a application/json body that is not JSON" });
   });
 
   it("passes the backend's own HTTP errors through (a 404 for a session the backend has ended)", async () => {

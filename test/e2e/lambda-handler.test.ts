@@ -130,7 +130,8 @@ describe.each(FORMATS)("the Lambda handler with $name events", ({ domain, event 
 
   it("opens a session for the boss (200, mcp-session-id) whose tools/list holds only echo", async () => {
     const sessionId = await openSession(boss);
-    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    // The backend's session id, sealed for the caller (see test/e2e/session-binding.test.ts).
+    expect(sessionId).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/);
     const reply = await post(toolsList, { token: boss, sessionId });
     expect(reply.status).toBe(200);
     const [list] = messages(reply) as [{ id: number; result: { tools: { name: string }[] } }];
