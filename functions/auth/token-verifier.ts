@@ -1,5 +1,5 @@
 /**
- * Verifies the caller's JWT with aws-jwt-verify (signature against the issuer's JWKS, `iss`, `aud`, `exp`, `nbf`)
+ * Verifies the caller's JWT with aws-jwt-verify (signature against the issuer's JWKS, `iss`, `aud`, `exp` required, `nbf`)
  * and turns each failure into an AuthenticationError whose `reason` says precisely what was wrong.
  */
 import { JwtVerifier } from "aws-jwt-verify";
@@ -71,9 +71,15 @@ export function classifyVerificationError(err: unknown): AuthenticationError | K
   return new AuthenticationError(`${known ? known[1] : "token rejected"}: ${detail}`, true, { cause: err });
 }
 
-/** Checks aws-jwt-verify cannot express: Cognito-style audiences, allowed client applications, required claims. */
+/**
+ * Checks aws-jwt-verify cannot express: an expiry, Cognito-style audiences, allowed client applications, required
+ * claims.
+ */
 function issuerChecks(issuer: IssuerConfig) {
   return ({ payload }: { payload: JwtPayload }) => {
+    // aws-jwt-verify checks exp only when present (RFC 7519 makes it optional); a token without one would never
+    // expire, and every corporate IdP sets it on access tokens.
+    if (payload.exp === undefined) throw new AuthenticationError("token has no exp claim: tokens that never expire are not accepted", true);
     if (issuer.audienceClaim === "client_id") {
       // Cognito: only access tokens are bearer tokens for a resource server (ID tokens describe the user to the app
       // that signed in); they carry the app client in client_id and no aud.
