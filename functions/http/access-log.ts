@@ -9,6 +9,16 @@ import type { Decision } from "../policy/types.js";
 
 export type { AccessLogEntry };
 
+/**
+ * Longest text a field of the line keeps. Tool names, session ids and reasons can carry what a caller chose (a 10 KB
+ * `kid`, a megabyte-long tool name); the line must stay one readable line, within CloudWatch's event size.
+ */
+export const MAX_FIELD_CHARS = 512;
+
+function capped(value: string): string {
+  return value.length <= MAX_FIELD_CHARS ? value : `${value.slice(0, MAX_FIELD_CHARS)}...(${value.length - MAX_FIELD_CHARS} more characters)`;
+}
+
 export class AccessLog {
   readonly entry: AccessLogEntry;
   private readonly startedAt = performance.now();
@@ -48,6 +58,8 @@ export class AccessLog {
     this.written = true;
     this.entry.status = status;
     this.entry.durationMs = Math.round((performance.now() - this.startedAt) * 100) / 100;
+    const fields = this.entry as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(fields)) if (typeof value === "string") fields[key] = capped(value);
     const level = status >= 500 ? "error" : status >= 400 || this.entry.decision === "denied" ? "warn" : "info";
     const { reason, decision } = this.entry;
     const message = !reason
