@@ -46,8 +46,13 @@ const REFERENCES: ReadonlyMap<string, (params: unknown, method: string) => ItemR
 const GOVERNED_METHODS = new Set([...REFERENCES.keys(), "tools/list", "prompts/list", "resources/list", "resources/templates/list"]);
 const GOVERNED_FOLDED = new Map([...GOVERNED_METHODS].map((method) => [foldMethodName(method), method]));
 
+/**
+ * Folds everything a lenient comparison might ignore: compatibility forms (fullwidth), case as any language folds it
+ * (upper-casing first maps dotless ı and long ſ to I and S, as Java's equalsIgnoreCase would), combining marks (İ
+ * lower-cases to i plus a dot), and whitespace.
+ */
 function foldMethodName(method: string): string {
-  return method.normalize("NFKC").toLowerCase().replace(/\s+/g, "");
+  return method.normalize("NFKC").toUpperCase().toLowerCase().normalize("NFD").replace(/\p{M}/gu, "").replace(/\s+/g, "");
 }
 
 /**

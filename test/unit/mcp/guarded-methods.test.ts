@@ -94,6 +94,10 @@ describe("isDisguisedGovernedMethod", () => {
     ["resources/templates/list\n"],
     ["completion/Complete"],
     ["RESOURCES/SUBSCRIBE"],
+    ["resources/subscr\u0131be"],
+    ["completıon/complete"],
+    ["tools/lİst"],
+    ["tools/cal\u0301l"],
   ])("detects %j", (method) => {
     expect(isDisguisedGovernedMethod(method)).toBe(true);
   });
