@@ -95,7 +95,8 @@ export function createSseFilter(map: SseMessageMapper, onUnreadable: () => void 
       const complete = `${buffer}\n\n`;
       const rewritten = rewriteEvent(complete, map);
       if (rewritten === complete) emit(controller, buffer);
-      else emit(controller, rewritten === UNREADABLE ? rewritten : rewritten.slice(0, -1));
+      // Without its final line break, a rewritten event cannot be completed, whatever line breaks the original had.
+      else emit(controller, rewritten === UNREADABLE ? rewritten : rewritten.replace(/[\r\n]+$/, ""));
     },
   });
 }

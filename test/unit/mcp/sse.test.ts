@@ -149,6 +149,8 @@ describe("createSseFilter: events the mapper rewrites", () => {
       expect(out.startsWith(": hi\n\n")).toBe(true);
       expect(out).toContain('data: {"result":"hidden"}');
       expect(out).not.toContain("secret");
+      // Still unterminated: the gateway never completes an event the backend left unfinished.
+      expect(out.endsWith('data: {"result":"hidden"}')).toBe(true);
     }
   });
 });
