@@ -36,9 +36,15 @@ async function readBodyWithLimit(request: Request, limit: number): Promise<strin
   return new TextDecoder().decode(bytes);
 }
 
+/**
+ * `application/json`, in UTF-8: the body is judged as UTF-8 text, so a backend told another charset (UTF-16,
+ * Latin-1) could read other names out of the same bytes.
+ */
 function isJsonContentType(request: Request): boolean {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-  return type === "application/json";
+  const [type, ...parameters] = (request.headers.get("content-type") ?? "").split(";").map((part) => part.trim().toLowerCase());
+  if (type !== "application/json") return false;
+  const charset = parameters.find((parameter) => parameter.startsWith("charset="))?.slice("charset=".length).replace(/^"|"$/g, "");
+  return charset === undefined || charset === "utf-8" || charset === "utf8";
 }
 
 export interface JsonRpcPost {
@@ -50,7 +56,7 @@ export interface JsonRpcPost {
 export async function readJsonRpcPost(request: Request, limit: number): Promise<JsonRpcPost> {
   if (!isJsonContentType(request)) {
     const type = request.headers.get("content-type") ?? "(none)";
-    throw new ProtocolError(415, RpcCode.InvalidRequest, "Unsupported Media Type: the body must be application/json", `content-type ${type} is not application/json`);
+    throw new ProtocolError(415, RpcCode.InvalidRequest, "Unsupported Media Type: the body must be application/json (UTF-8)", `content-type ${type} is not application/json in UTF-8`);
   }
   const text = await readBodyWithLimit(request, limit);
   return { text, parsed: parseJsonRpcBody(text) };

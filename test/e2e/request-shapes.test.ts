@@ -162,6 +162,22 @@ describe("HTTP shape", () => {
     expect(backend.executed).toEqual([]);
   });
 
+  // The body is judged as UTF-8; a backend told another charset could read other names out of the same bytes.
+  it.each(["application/json; charset=utf-16", "application/json;charset=ISO-8859-1", 'application/json; charset="latin1"'])(
+    "refuses JSON in another charset than UTF-8 (%s) with 415",
+    async (contentType) => {
+      const response = await postRaw(gateway.url, JSON.stringify(call(1, "echo")), { ...auth, "content-type": contentType });
+      expect(response.status).toBe(415);
+      expect(backend.executed).toEqual([]);
+    },
+  );
+
+  it.each(["application/json; charset=utf-8", "application/json;charset=UTF-8", 'application/json; charset="utf-8"'])("accepts %s", async (contentType) => {
+    const headers = await session();
+    const response = await postRaw(gateway.url, JSON.stringify(call(1, "echo")), { ...headers, "content-type": contentType });
+    expect(await response.json()).toMatchObject({ result: { content: [{ text: "x" }] } });
+  });
+
   it("refuses a body over MAX_BODY_BYTES with 413", async () => {
     const big = { ...call(1, "echo"), params: { name: "echo", arguments: { message: "x".repeat(5000) } } };
     const response = await postRaw(gateway.url, big, auth);
