@@ -12,16 +12,11 @@
  * The backend is a lenient MCP server on loopback HTTP (see scripted-backend.ts); the property checks what it
  * received and executed, not only what the caller was told.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfigFromEnv } from "../../functions/config/gateway-config.js";
-import { createGatewayFromConfig } from "../../functions/core/create-gateway-from-config.js";
 import type { Gateway } from "../../functions/core/gateway.js";
-import { CollectingLogger, gatewaySettings } from "../support/gateway.js";
-import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import type { CollectingLogger } from "../support/gateway.js";
+import { startPropertyGateway, type PropertyGateway } from "./support/property-gateway.js";
 import {
   fullwidth,
   jsonString,
@@ -29,12 +24,11 @@ import {
   nameArb,
   policyAndCallerArb,
   renderPolicy,
-  tokenClaims,
   usableNames,
   type ItemKind,
   type RolesClaim,
 } from "./support/arbitraries.js";
-import { lenientMethod, startScriptedBackend, type ScriptedBackend } from "./support/scripted-backend.js";
+import { lenientMethod, type ScriptedBackend } from "./support/scripted-backend.js";
 
 const RUNS = 300;
 
@@ -226,41 +220,17 @@ const scenarioArb = policyAndCallerArb.chain(({ policy, claim }) => {
 // The gateway, its identity provider and its backend
 // ---------------------------------------------------------------------------------------------------------------
 
-let idp: TestIdentityProvider;
-let backend: ScriptedBackend;
+let world: PropertyGateway;
 let gateway: Gateway;
+let backend: ScriptedBackend;
 let logger: CollectingLogger;
-let policyDir: string;
-let policyFile: string;
-const tokens = new Map<string, string>();
-
-async function tokenFor(claim: RolesClaim): Promise<string> {
-  const claims = tokenClaims(claim);
-  const key = JSON.stringify(claims);
-  let token = tokens.get(key);
-  if (!token) {
-    token = await idp.token({ subject: "caller", claims });
-    tokens.set(key, token);
-  }
-  return token;
-}
+const tokenFor = (claim: RolesClaim) => world.tokenFor(claim);
 
 beforeAll(async () => {
-  idp = await startIdentityProvider();
-  backend = await startScriptedBackend();
-  policyDir = await mkdtemp(join(tmpdir(), "call-properties-"));
-  policyFile = join(policyDir, "policy.yaml");
-  await writeFile(policyFile, "{}\n");
-  logger = new CollectingLogger();
-  gateway = createGatewayFromConfig(loadConfigFromEnv(gatewaySettings(idp, backend.url, { POLICY_FILE: policyFile, POLICY_CACHE_SECONDS: "0" })), logger);
-  await gateway.warmUp();
+  world = await startPropertyGateway();
+  ({ gateway, backend, logger } = world);
 });
-
-afterAll(async () => {
-  await backend?.close();
-  await idp?.close();
-  if (policyDir) await rm(policyDir, { recursive: true, force: true });
-});
+afterAll(() => world?.close());
 
 interface RpcAnswer {
   id: unknown;
@@ -272,7 +242,7 @@ describe("uses of tools, prompts and resources", () => {
   it("never reach the backend unless the caller may use them, and reach it byte for byte when it may", async () => {
     await fc.assert(
       fc.asyncProperty(scenarioArb, async ({ policy, claim, batch, elements, idsAsStrings, spelling }) => {
-        await writeFile(policyFile, renderPolicy(policy));
+        await world.usePolicy(renderPolicy(policy));
         backend.reset();
         logger.lines.length = 0;
         const messages = (batch ? elements : elements.slice(0, 1)).map((element, i) => {

@@ -9,16 +9,11 @@
  * The gateway runs in process (its web-standard fetch) from its real configuration, policy file and token verifier
  * (against a JWKS served over loopback HTTP); the backend is a real HTTP server on loopback.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfigFromEnv } from "../../functions/config/gateway-config.js";
-import { createGatewayFromConfig } from "../../functions/core/create-gateway-from-config.js";
 import type { Gateway } from "../../functions/core/gateway.js";
-import { CollectingLogger, gatewaySettings } from "../support/gateway.js";
-import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import type { CollectingLogger } from "../support/gateway.js";
+import { startPropertyGateway, type PropertyGateway } from "./support/property-gateway.js";
 import {
   LIST_METHODS,
   SHAPES,
@@ -26,7 +21,6 @@ import {
   pageArb,
   policyAndCallerArb,
   renderPolicy,
-  tokenClaims,
   usableNames,
   type EventFormat,
   type Page,
@@ -34,7 +28,7 @@ import {
   type RolesClaim,
   type SideEvent,
 } from "./support/arbitraries.js";
-import { messagesOf, startScriptedBackend, type Reply, type ScriptedBackend } from "./support/scripted-backend.js";
+import { messagesOf, type Reply, type ScriptedBackend } from "./support/scripted-backend.js";
 
 const RUNS = 200;
 
@@ -232,48 +226,23 @@ function planPage(page: Page, responses: unknown[], batch: boolean, policy: Poli
 // The gateway, its identity provider and its backend
 // ---------------------------------------------------------------------------------------------------------------
 
-let idp: TestIdentityProvider;
-let backend: ScriptedBackend;
+let world: PropertyGateway;
 let gateway: Gateway;
+let backend: ScriptedBackend;
 let logger: CollectingLogger;
-let policyDir: string;
-let policyFile: string;
-const tokens = new Map<string, string>();
-
-async function tokenFor(claim: RolesClaim): Promise<string> {
-  const claims = tokenClaims(claim);
-  const key = JSON.stringify(claims);
-  let token = tokens.get(key);
-  if (!token) {
-    token = await idp.token({ subject: "caller", claims });
-    tokens.set(key, token);
-  }
-  return token;
-}
+const tokenFor = (claim: RolesClaim) => world.tokenFor(claim);
 
 beforeAll(async () => {
-  idp = await startIdentityProvider();
-  backend = await startScriptedBackend();
-  policyDir = await mkdtemp(join(tmpdir(), "list-properties-"));
-  policyFile = join(policyDir, "policy.yaml");
-  await writeFile(policyFile, "{}\n");
-  logger = new CollectingLogger();
-  // The policy file is read on every request (cache 0), so each run's policy is in force from its first request.
-  gateway = createGatewayFromConfig(loadConfigFromEnv(gatewaySettings(idp, backend.url, { POLICY_FILE: policyFile, POLICY_CACHE_SECONDS: "0" })), logger);
-  await gateway.warmUp();
+  world = await startPropertyGateway();
+  ({ gateway, backend, logger } = world);
 });
-
-afterAll(async () => {
-  await backend?.close();
-  await idp?.close();
-  if (policyDir) await rm(policyDir, { recursive: true, force: true });
-});
+afterAll(() => world?.close());
 
 describe("list results", () => {
   it("show exactly the items the caller may use, in order, whatever the framing, paging and shape of the answer", async () => {
     await fc.assert(
       fc.asyncProperty(scenarioArb, async ({ policy, claim, method, batch, pages, cursors }) => {
-        await writeFile(policyFile, renderPolicy(policy));
+        await world.usePolicy(renderPolicy(policy));
         backend.reset();
         logger.lines.length = 0;
         const [key] = LIST_METHODS[method]!;
