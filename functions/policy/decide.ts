@@ -8,14 +8,20 @@
  * 4. a policy with deny/require rules but no allow rule allows what they did not stop (a deny-list);
  * 5. otherwise: denied by default.
  *
+ * Before any rule: a resource URI with dot segments is denied (see resource-uri.ts).
+ *
  * A listed tool has no arguments yet, so a condition on arguments may be "unknown": the tool is listed when some
  * arguments could get it allowed (an allow that may hold, no deny that surely holds, no require that surely fails).
  * Each call is then judged on its real arguments.
  */
 import type { CompiledPolicy } from "./compile.js";
+import { hasDotSegment } from "./resource-uri.js";
 import type { Decision, Identity, PolicyItem } from "./types.js";
 
 export function decide(policy: CompiledPolicy, identity: Identity, item: PolicyItem): Decision {
+  if (item.kind === "resource" && hasDotSegment(item.name)) {
+    return { allowed: false, rule: undefined, explanation: "a resource URI with dot segments (. or ..) is never allowed: a backend may resolve it elsewhere" };
+  }
   if (policy.rules.length === 0) {
     return { allowed: false, rule: undefined, explanation: "the policy has no rules, so nothing is allowed" };
   }

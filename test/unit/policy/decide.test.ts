@@ -231,3 +231,28 @@ describe("decide: several documents merged", () => {
     expect(decide(p, caller({ sub: "alice" }), tool("other")).allowed).toBe(false);
   });
 });
+
+describe("decide: resource URIs with dot segments", () => {
+  const grants = policy(`resources:\n  "docs://public/*": ["*"]\nrules:\n- 'mcp.resource.uri.startsWith("file:///srv/public/")'`);
+  const denyList = policy(`rules:\n- deny: 'mcp.resource.uri.startsWith("docs://internal/")'`);
+
+  it.each([
+    "docs://public/../internal/roadmap",
+    "docs://public/./readme",
+    "docs://public/%2e%2e/internal/roadmap",
+    "docs://public/%2E%2E%2Finternal%2Froadmap",
+    "docs://public/..\\internal\\roadmap",
+    "docs://public/..",
+    "file:///srv/public/../../etc/passwd",
+  ])("never allows %j, whatever the rules say", (uri) => {
+    expect(decide(grants, caller({}), resource(uri))).toMatchObject({ allowed: false, explanation: expect.stringMatching(/dot segments/) });
+    expect(decide(denyList, caller({}), resource(uri)).allowed).toBe(false);
+  });
+
+  it.each(["docs://public/readme", "docs://public/...", "docs://public/a..b", "docs://public/.hidden", "file:///srv/public/v1.2/notes"])(
+    "judges %j by the rules as usual",
+    (uri) => {
+      expect(decide(grants, caller({}), resource(uri)).allowed).toBe(true);
+    },
+  );
+});
