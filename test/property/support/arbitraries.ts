@@ -337,7 +337,19 @@ function ruleHolds(rule: NameRule, claim: RolesClaim, kind: ItemKind, name: stri
  * rules but no allow rule allows the rest; otherwise an allow (native grant or CEL allow) must hold; a policy with
  * no rules at all denies everything.
  */
+/** The README: a resource URI with dot segments (`.` or `..`, percent-encoded or not) is always denied. */
+function hasDotSegment(uri: string): boolean {
+  let decoded = uri;
+  try {
+    decoded = decodeURIComponent(uri);
+  } catch {
+    // judged as written
+  }
+  return [uri, decoded].some((text) => text.split(/[/\\]/).some((segment) => [".", ".."].includes(segment.split(/[?#]/)[0] as string)));
+}
+
 export function mayUse(policy: PolicyModel, claim: RolesClaim, kind: ItemKind, name: string): boolean {
+  if (kind === "resource" && hasDotSegment(name)) return false;
   const allowRules = policy.grants.length + policy.rules.filter((r) => r.effect === "allow").length;
   const denyRules = policy.rules.filter((r) => r.effect === "deny");
   if (allowRules + denyRules.length === 0) return false;
