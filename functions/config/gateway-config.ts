@@ -3,9 +3,11 @@
  *
  * Every field documents the environment variable it comes from, its unit and its default. The same variables
  * configure the Lambda function and `mcp-sso-gateway serve`; `loadConfigFromEnv` names every bad variable at once.
+ * Each variable's own checks are in env-schema.ts (the identity providers' in issuers.ts); this module checks the
+ * variables that go together and assembles the configuration.
  */
-import { z } from "zod";
 import { ConfigError } from "../errors.js";
+import { DEFAULTS, envSchema } from "./env-schema.js";
 import { ISSUER_VARIABLES, issuersFromEnv, type IssuerConfig } from "./issuers.js";
 
 /** Where authorization policy documents are read from. */
@@ -133,97 +135,6 @@ export interface GatewayConfig {
    */
   sessionKey: SecretSource | undefined;
 }
-
-const DEFAULTS = {
-  BACKEND_TIMEOUT_MS: 25_000,
-  ROLES_CLAIM: "roles",
-  POLICY_CACHE_SECONDS: 60,
-  MCP_PATH: "/mcp",
-  MAX_BODY_BYTES: 1_048_576,
-  BACKEND_CREDENTIAL_CACHE_SECONDS: 300,
-} as const;
-
-/** Headers the gateway sets or passes itself; a backend credential may not take their place. */
-const RESERVED_HEADERS = new Set([
-  "host", "content-type", "content-length", "accept", "transfer-encoding", "connection",
-  "mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name",
-]);
-
-const httpUrl = z
-  .string({ error: "is required" })
-  .trim()
-  .min(1, { error: "is required" })
-  .refine((v) => URL.canParse(v), { error: "must be an absolute URL" })
-  .transform((v) => new URL(v))
-  .refine((u) => u.protocol === "http:" || u.protocol === "https:", { error: "must be an http or https URL" });
-
-const integer = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, { error: `must be a whole number from ${min} to ${max}` })
-    .transform(Number)
-    .pipe(z.number().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }))
-    .optional()
-    .transform((v) => v ?? fallback);
-
-const list = z
-  .string({ error: "is required" })
-  .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s.length > 0));
-
-/** A header the gateway sets itself towards the backend: a valid name, and none the gateway already manages. */
-const gatewayHeaderName = z
-  .string()
-  .trim()
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "must be an HTTP header name" })
-  .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), { error: "must not be a header the gateway manages (Host, Content-*, Mcp-*, ...)" });
-
-const envSchema = z
-  .object({
-    MCP_BACKEND_URL: httpUrl,
-    BACKEND_TIMEOUT_MS: integer(1, 900_000, DEFAULTS.BACKEND_TIMEOUT_MS),
-    POLICY_FILE: z.string().trim().min(1).optional(),
-    POLICY_SSM_PATH: z
-      .string()
-      .trim()
-      .regex(/^\/[A-Za-z0-9_.\-/]*$/, { error: "must be an SSM path starting with / (letters, digits, _ . - /)" })
-      .optional(),
-    POLICY_CACHE_SECONDS: integer(0, 86_400, DEFAULTS.POLICY_CACHE_SECONDS),
-    POLICY_DRY_RUN: z
-      .enum(["true", "false"], { error: "must be true or false" })
-      .optional()
-      .transform((v) => v === "true"),
-    MCP_PATH: z.string().regex(/^\/[^?#\s]*$/, { error: "must be a path starting with /" }).optional(),
-    PUBLIC_URL: httpUrl.optional(),
-    AUTHORIZATION_SERVERS: list.optional(),
-    SCOPES_SUPPORTED: list.optional(),
-    CORS_ALLOWED_ORIGINS: list
-      .pipe(z.array(z.string().refine((o) => o === "*" || (URL.canParse(o) && new URL(o).origin === o), { error: "must list origins such as https://app.example.com (scheme, host, port; no path), or *" })))
-      .optional(),
-    BACKEND_IDENTITY_HEADERS: list
-      .pipe(
-        z.array(
-          z
-            .string()
-            .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+=.+$/, { error: "must be Header=claim pairs, comma-separated (X-User-Id=sub)" })
-            .refine((pair) => !RESERVED_HEADERS.has((pair.split("=")[0] as string).toLowerCase()), { error: "must not name a header the gateway manages" }),
-        ),
-      )
-      .optional(),
-    MAX_BODY_BYTES: integer(1024, 10 * 1_048_576, DEFAULTS.MAX_BODY_BYTES),
-    BACKEND_CREDENTIAL_HEADER: gatewayHeaderName.optional(),
-    BACKEND_CREDENTIAL_SSM_PARAMETER: z.string().trim().min(1).optional(),
-    BACKEND_CREDENTIAL_SECRET_ID: z.string().trim().min(1).optional(),
-    BACKEND_CREDENTIAL_CACHE_SECONDS: integer(0, 86_400, DEFAULTS.BACKEND_CREDENTIAL_CACHE_SECONDS),
-    BACKEND_TOKEN_HEADER: gatewayHeaderName.optional(),
-    BACKEND_TOKEN_KEY_SSM_PARAMETER: z.string().trim().min(1).optional(),
-    BACKEND_TOKEN_KEY_SECRET_ID: z.string().trim().min(1).optional(),
-    BACKEND_TOKEN_AUDIENCE: z.string().trim().min(1).optional(),
-    BACKEND_TOKEN_TTL_SECONDS: integer(10, 3_600, 300),
-    BACKEND_TOKEN_CLAIMS: list.optional(),
-    SESSION_KEY_SSM_PARAMETER: z.string().trim().min(1).optional(),
-    SESSION_KEY_SECRET_ID: z.string().trim().min(1).optional(),
-  });
 
 /** A header the gateway sets from a value it keeps in AWS: the header goes with exactly one place to read it from. */
 function headerAndSecretProblems(env: Record<string, string | undefined>, header: string, ssmVariable: string, secretVariable: string): string[] {

@@ -2,7 +2,8 @@
  * The identity providers the gateway trusts: one (JWT_ISSUER and friends) or several (JWT_ISSUERS, a JSON list), each
  * with its own audiences, keys, claim names, client ids and required scopes, and named presets for the usual IdPs.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../zod-messages.js";
 import { isLoopbackUrl } from "./loopback.js";
 
 /** Named defaults for the usual identity providers' token shapes. */
@@ -47,20 +48,32 @@ export interface IssuerConfig {
   preset: PresetName | undefined;
 }
 
+/** A list of names: a JSON list, or a comma-separated string (blank entries dropped). */
 const list = (error = "must be a list of names (or a comma-separated string)") =>
-  z.union([z.string().transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean)), z.array(z.string().min(1))], { error });
+  z.union(
+    [
+      z.pipe(z.string(), z.transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))),
+      z.array(z.string().check(z.minLength(1))),
+    ],
+    { error },
+  );
+
+const AUDIENCE_REQUIRED = "is required (one or more audiences, comma-separated)";
+
+/** A value with surrounding spaces removed, which must not be empty then. */
+const name = z.string().check(z.trim(), z.minLength(1));
 
 /** One issuer as written in JWT_ISSUERS (or assembled from the single-issuer variables). */
 export const issuerEntrySchema = z.strictObject({
-  issuer: z.string({ error: "is required" }).trim().min(1, { error: "is required" }),
-  audience: list("is required (one or more audiences, comma-separated)").pipe(z.array(z.string()).min(1, { error: "is required (one or more audiences, comma-separated)" })),
-  jwksUri: z.string().trim().refine((v) => URL.canParse(v), { error: "must be an absolute URL" }).optional(),
-  preset: z.enum(Object.keys(PRESETS) as [PresetName, ...PresetName[]], { error: `must be one of ${Object.keys(PRESETS).join(", ")}` }).optional(),
-  rolesClaim: z.string().trim().min(1).optional(),
-  scopesClaim: z.string().trim().min(1).optional(),
-  clientIds: list().optional(),
-  requiredScopes: list().optional(),
-  requiredClaims: list().optional(),
+  issuer: z.string({ error: "is required" }).check(z.trim(), z.minLength(1, { error: "is required" })),
+  audience: z.pipe(list(AUDIENCE_REQUIRED), z.array(z.string()).check(z.minLength(1, { error: AUDIENCE_REQUIRED }))),
+  jwksUri: z.optional(z.string().check(z.trim(), z.refine((v) => URL.canParse(v), { error: "must be an absolute URL" }))),
+  preset: z.optional(z.enum(Object.keys(PRESETS) as [PresetName, ...PresetName[]], { error: `must be one of ${Object.keys(PRESETS).join(", ")}` })),
+  rolesClaim: z.optional(name),
+  scopesClaim: z.optional(name),
+  clientIds: z.optional(list()),
+  requiredScopes: z.optional(list()),
+  requiredClaims: z.optional(list()),
 });
 
 export type IssuerEntry = z.input<typeof issuerEntrySchema>;

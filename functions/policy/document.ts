@@ -21,63 +21,78 @@
  *
  * An agentgateway policy block (`mcpAuthorization: { rules: [...] }`) is accepted as is.
  */
-import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../zod-messages.js";
 import { PolicyError } from "../errors.js";
+import { parseYaml } from "./yaml.js";
 import { formatYamlPath } from "./yaml-path.js";
 
 const ROLES_EXPECTED = "must be a role name or a non-empty list of role names";
 
-const roleList = z.union([z.string().min(1).transform((role) => [role]), z.array(z.string().min(1, { error: ROLES_EXPECTED }))], {
-  error: ROLES_EXPECTED,
-}).refine((roles) => roles.length > 0, { error: ROLES_EXPECTED });
+const roleList = z
+  .union(
+    [
+      z.pipe(z.string().check(z.minLength(1)), z.transform((role) => [role])),
+      z.array(z.string().check(z.minLength(1, { error: ROLES_EXPECTED }))),
+    ],
+    { error: ROLES_EXPECTED },
+  )
+  .check(z.refine((roles) => roles.length > 0, { error: ROLES_EXPECTED }));
 
 /** A grant: roles alone, or roles with a condition (CEL, e.g. on the tool call's arguments). */
-const grant = z.union([
-  roleList.transform((roles) => ({ roles, when: undefined as string | undefined })),
-  z.strictObject({
-    roles: roleList,
-    when: z.string().trim().min(1, { error: "a condition must not be empty" }).optional(),
-  }),
-], { error: "must be a role name, a non-empty list of role names, or { roles, when }" });
+const grant = z.union(
+  [
+    z.pipe(roleList, z.transform((roles) => ({ roles, when: undefined as string | undefined }))),
+    z.strictObject({
+      roles: roleList,
+      when: z.optional(z.string().check(z.trim(), z.minLength(1, { error: "a condition must not be empty" }))),
+    }),
+  ],
+  { error: "must be a role name, a non-empty list of role names, or { roles, when }" },
+);
 
-const grants = z.record(z.string(), grant).superRefine((record, ctx) => {
-  if (Object.hasOwn(record, "")) ctx.addIssue({ code: "custom", path: [""], message: "a name or pattern must not be empty" });
-});
+const grants = z.record(z.string(), grant).check(
+  z.superRefine((record, ctx) => {
+    if (Object.hasOwn(record, "")) ctx.addIssue({ code: "custom", path: [""], message: "a name or pattern must not be empty" });
+  }),
+);
 
 const celRule = z.string();
 
-export const ruleSchema = z.union(
-  [
-    celRule.transform((expression) => ({ effect: "allow" as const, expression })),
-    z.strictObject({ allow: celRule }).transform((r) => ({ effect: "allow" as const, expression: r.allow })),
-    z.strictObject({ deny: celRule }).transform((r) => ({ effect: "deny" as const, expression: r.deny })),
-    z.strictObject({ require: celRule }).transform((r) => ({ effect: "require" as const, expression: r.require })),
-  ],
-  { error: "a rule is a CEL string, or an object with exactly one of allow, deny, require" },
-).refine((rule) => rule.expression.trim().length > 0, { error: "a CEL rule must not be empty" });
+export const ruleSchema = z
+  .union(
+    [
+      z.pipe(celRule, z.transform((expression) => ({ effect: "allow" as const, expression }))),
+      z.pipe(z.strictObject({ allow: celRule }), z.transform((r) => ({ effect: "allow" as const, expression: r.allow }))),
+      z.pipe(z.strictObject({ deny: celRule }), z.transform((r) => ({ effect: "deny" as const, expression: r.deny }))),
+      z.pipe(z.strictObject({ require: celRule }), z.transform((r) => ({ effect: "require" as const, expression: r.require }))),
+    ],
+    { error: "a rule is a CEL string, or an object with exactly one of allow, deny, require" },
+  )
+  .check(z.refine((rule) => rule.expression.trim().length > 0, { error: "a CEL rule must not be empty" }));
 
-export const policyDocumentSchema = z
-  .strictObject({
+export const policyDocumentSchema = z.pipe(
+  z.strictObject({
     /** Format version; only 1 exists. */
-    version: z.literal(1).optional(),
+    version: z.optional(z.literal(1)),
     /** Free text for the humans maintaining the policy. */
-    description: z.string().optional(),
+    description: z.optional(z.string()),
     /**
      * Dry run: the document's rules are evaluated and their would-be decisions logged and counted, but not enforced,
      * so a new policy can be rolled out safely. Default false.
      */
-    dryRun: z.boolean().optional(),
-    tools: grants.optional(),
-    prompts: grants.optional(),
-    resources: grants.optional(),
-    rules: z.array(ruleSchema).optional(),
-    mcpAuthorization: z.strictObject({ rules: z.array(ruleSchema) }).optional(),
-  })
-  .transform(({ mcpAuthorization, rules, ...rest }) => ({
+    dryRun: z.optional(z.boolean()),
+    tools: z.optional(grants),
+    prompts: z.optional(grants),
+    resources: z.optional(grants),
+    rules: z.optional(z.array(ruleSchema)),
+    mcpAuthorization: z.optional(z.strictObject({ rules: z.array(ruleSchema) })),
+  }),
+  z.transform(({ mcpAuthorization, rules, ...rest }) => ({
     ...rest,
     rules: [...(rules ?? []), ...(mcpAuthorization?.rules ?? [])],
-  }));
+  })),
+);
 
 export type PolicyDocument = z.output<typeof policyDocumentSchema>;
 export type GrantDefinition = z.output<typeof grant>;
@@ -98,7 +113,7 @@ export interface NamedPolicyDocument {
 export function parsePolicyDocument({ origin, text }: PolicySourceText): NamedPolicyDocument {
   let raw: unknown;
   try {
-    raw = parseYaml(text, { uniqueKeys: true });
+    raw = parseYaml(text);
   } catch (err) {
     throw new PolicyError(`${origin}: not valid YAML or JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

@@ -15,10 +15,10 @@
  *   - { claims: { sub: x }, prompt: summarize, expect: deny, rule: null }        # null: decided by a default
  * ```
  */
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { ItemKind } from "../../policy/types.js";
 import type { PolicyLocation } from "./policy-input.js";
+import { parseYaml } from "../../policy/yaml.js";
 import { formatYamlPath } from "../../policy/yaml-path.js";
 
 export type Expectation = "allow" | "deny";
@@ -134,7 +134,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export function parseTestFile(origin: string, text: string, baseDir: string): TestFile {
   let raw: unknown;
   try {
-    raw = parseYaml(text, { uniqueKeys: true });
+    raw = parseYaml(text);
   } catch (err) {
     throw new TestFileError(origin, [`not valid YAML: ${(err as Error).message.split("\n")[0]}`]);
   }

@@ -9,7 +9,7 @@
  * documented glob semantics (`*` any run of characters, `?` exactly one character) on its own.
  */
 import fc from "fast-check";
-import { stringify as toYaml } from "yaml";
+import { dump as toYaml } from "js-yaml";
 
 export type ItemKind = "tool" | "prompt" | "resource";
 export const KINDS: readonly ItemKind[] = ["tool", "prompt", "resource"];

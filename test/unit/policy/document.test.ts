@@ -118,7 +118,7 @@ describe("parsePolicyDocument: refusals name the origin and the place", () => {
   it("duplicate YAML keys, which would otherwise silently drop a grant", () => {
     const message = refusal("tools:\n  echo: [admin]\n  echo: [everyone]");
     expect(message).toMatch(/^policy\.yaml: not valid YAML or JSON: /);
-    expect(message).toMatch(/unique/i);
+    expect(message).toMatch(/duplicated mapping key/);
   });
 
   it("duplicate JSON keys", () => {
