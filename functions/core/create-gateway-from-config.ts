@@ -1,5 +1,6 @@
 /** Wires the real parts together from a validated configuration; both adapters start here. */
 import { createTokenVerifier } from "../auth/token-verifier.js";
+import { cacheVerifiedTokens } from "../auth/verified-token-cache.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
 import type { GatewayLogger } from "../logging.js";
 import type { GatewayMetrics } from "../metrics.js";
@@ -19,7 +20,8 @@ export function createGatewayFromConfig(
   return createGateway(
     {
       config,
-      verifier: createTokenVerifier(config),
+      // Identities of tokens seen recently are reused, within each token's validity (auth/verified-token-cache.ts).
+      verifier: cacheVerifiedTokens(createTokenVerifier(config)),
       policies: new PolicyStore(createPolicySource(config.policySource), { cacheSeconds: config.policyCacheSeconds, logger, metrics }),
       logger,
       metrics,
