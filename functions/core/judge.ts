@@ -4,7 +4,7 @@
  * reported where it differs so a rollout can be watched before it bites.
  */
 import type { CompiledPolicy } from "../policy/compile.js";
-import { decide } from "../policy/decide.js";
+import { decider } from "../policy/decide.js";
 import type { Decision, Identity, PolicyItem } from "../policy/types.js";
 
 export interface Judgement extends Decision {
@@ -18,10 +18,13 @@ const DRY_RUN_ALLOWS: Decision = { allowed: true, rule: undefined, explanation: 
 
 export function createJudge(policy: CompiledPolicy, identity: Identity, globalDryRun: boolean): Judge {
   const candidate = policy.withDryRun ?? (globalDryRun ? policy : undefined);
+  // One decider per policy for the whole request: what depends on the caller alone is worked out once, not per item.
+  const enforcedDecision = decider(policy, identity);
+  const candidateDecision = candidate && decider(candidate, identity);
   return (item) => {
-    const enforced = globalDryRun ? DRY_RUN_ALLOWS : decide(policy, identity, item);
-    if (!candidate) return enforced;
-    const wouldBe = decide(candidate, identity, item);
+    const enforced = globalDryRun ? DRY_RUN_ALLOWS : enforcedDecision(item);
+    if (!candidateDecision) return enforced;
+    const wouldBe = candidateDecision(item);
     return wouldBe.allowed === enforced.allowed ? enforced : { ...enforced, dryRun: wouldBe };
   };
 }

@@ -8,17 +8,32 @@
  */
 import { Environment, serialize, type ASTNode } from "@marcbachmann/cel-js";
 import { PolicyError } from "../errors.js";
+import { children, itemsTested, mentionsItem, topLevelConjuncts, type ItemRef } from "./rule-scope.js";
 import type { Identity, PolicyItem } from "./types.js";
 
 /** true, false, or "unknown" (depends on arguments not known yet). */
 export type Truth = boolean | "unknown";
 
 export interface CelCondition {
-  /** The condition's value for this caller and item; arguments absent (listing) may give "unknown". */
-  evaluate(identity: Identity, item: PolicyItem): Truth;
+  /**
+   * The condition's value for this caller and item; arguments absent (listing) may give "unknown". `variables`, when
+   * given, must be `celVariables(identity, item)`: built once per item and shared by every rule judging it.
+   */
+  evaluate(identity: Identity, item: PolicyItem, variables?: CelVariables): Truth;
   /** Whether the condition reads the tool call's arguments at all. */
   readonly readsArguments: boolean;
+  /** The only items the condition can hold for (its top-level name tests); undefined: it may hold for any item. */
+  readonly appliesTo?: readonly ItemRef[];
+  /**
+   * The condition's value for this caller when it is the same for every item, worked out from the claims alone (once
+   * per caller, not once per item): a condition on claims only, or one whose conjuncts on claims already fail.
+   * Undefined when the value depends on the item. Absent when the condition's shape never allows this.
+   */
+  forCaller?(identity: Identity): boolean | undefined;
 }
+
+/** The CEL activation of one caller and item: `mcp` and `jwt`. */
+export type CelVariables = Record<string, unknown>;
 
 /** The CEL variables a rule may use (agentgateway's names); anything else is refused when the policy loads. */
 const cel = new Environment();
@@ -28,7 +43,7 @@ cel.registerVariable("jwt", "map");
 type Evaluator = ReturnType<typeof cel.parse>;
 
 /** The `mcp` and `jwt` variables for one item, shaped as agentgateway shapes them (`mcp.tool.name`, ...). */
-export function celVariables(identity: Identity, item: PolicyItem): Record<string, unknown> {
+export function celVariables(identity: Identity, item: PolicyItem): CelVariables {
   const described: Record<string, unknown> = item.kind === "resource" ? { name: item.name, uri: item.name } : { name: item.name };
   if (item.arguments !== undefined) described.arguments = item.arguments;
   return { mcp: { [item.kind]: described }, jwt: identity.claims };
@@ -37,17 +52,6 @@ export function celVariables(identity: Identity, item: PolicyItem): Record<strin
 function firstLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.split("\n")[0] ?? message;
-}
-
-function children(node: ASTNode): ASTNode[] {
-  const args: unknown = node.args;
-  const found: ASTNode[] = [];
-  const visit = (value: unknown) => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (value && typeof value === "object" && "op" in value) found.push(value as ASTNode);
-  };
-  visit(args);
-  return found;
 }
 
 const TOOL = new Set(["mcp.tool", 'mcp["tool"]']);
@@ -150,12 +154,47 @@ export function compileCelCondition(origin: string, expression: string): CelCond
   }
   const usesArguments = readsArguments(evaluate.ast);
   const listing = usesArguments ? threeValued(evaluate.ast) : undefined;
+  const conjuncts = topLevelConjuncts(evaluate.ast);
+  const tested = itemsTested(conjuncts);
+  const nameTest = tested?.test;
   return {
     readsArguments: usesArguments,
-    evaluate(identity, item) {
-      const variables = celVariables(identity, item);
+    appliesTo: tested?.items,
+    forCaller: callerPart(evaluate, conjuncts, usesArguments || tested?.items.every((ref) => ref.name !== undefined) === true),
+    evaluate(identity, item, variables = celVariables(identity, item)) {
+      // A name test that fails makes the condition false (rule-scope.ts): no need to ask CEL.
+      if (nameTest && !nameTest(item.kind, item.name)) return false;
       if (listing && item.kind === "tool" && item.arguments === undefined) return listing(variables);
       return safely(evaluate, variables);
     },
+  };
+}
+
+/**
+ * What a condition says about a caller regardless of the item, if its shape lets us tell:
+ * - a condition that never mentions `mcp` has one value per caller (it cannot read the item);
+ * - otherwise its top-level conjuncts on claims alone: when one of them is not true, the whole condition is false for
+ *   every item (CEL's `&&` is true only when every operand is true). Each such conjunct is parsed and type-checked on
+ *   its own, as the whole condition was, so it evaluates as it does in place; one that does not check alone is not
+ *   used. Not for conditions that read arguments: listing judges those in three-valued logic, where a conjunct's `!`
+ *   or `||` over an error can come out otherwise. Nor for conditions that name their exact items: they are
+ *   evaluated for those items only, where a separate look at the claims would save nothing.
+ */
+function callerPart(whole: Evaluator, conjuncts: readonly ASTNode[], evaluatedInFull: boolean): CelCondition["forCaller"] {
+  // Testing names or reading arguments means mentioning `mcp`: nothing to look for.
+  if (evaluatedInFull) return undefined;
+  const onClaims = conjuncts.filter((conjunct) => !mentionsItem(conjunct));
+  if (onClaims.length === conjuncts.length) return (identity) => safely(whole, { mcp: {}, jwt: identity.claims });
+  if (onClaims.length === 0) return undefined;
+  // Parsed when first asked, not when the policy loads: loading stays as fast as it was, and rules never reached
+  // (another kind of item, an earlier rule deciding) cost nothing.
+  let parts: Evaluator[] | undefined;
+  return (identity) => {
+    parts ??= onClaims.flatMap((conjunct) => {
+      const part = cel.parse(serialize(conjunct));
+      return part.check().valid ? [part] : [];
+    });
+    const variables = { mcp: {}, jwt: identity.claims };
+    return parts.every((part) => safely(part, variables)) ? undefined : false;
   };
 }

@@ -3,8 +3,10 @@
  * and CEL conditions are parsed and type-checked once per policy load, never per request.
  */
 import type { GrantDefinition, NamedPolicyDocument } from "./document.js";
-import { compileCelCondition, type CelCondition, type Truth } from "./cel-condition.js";
-import { globToRegExp } from "./glob.js";
+import { compileCelCondition, type CelCondition, type CelVariables, type Truth } from "./cel-condition.js";
+import { globToRegExp, isGlobPattern, literalPrefix } from "./glob.js";
+import { indexRules, type RuleIndex } from "./rule-index.js";
+import type { ItemRef } from "./rule-scope.js";
 import type { Identity, ItemKind, PolicyItem } from "./types.js";
 
 export type { Truth };
@@ -17,14 +19,29 @@ export interface CompiledRule {
   origin: string;
   /**
    * Does the rule's condition hold for this caller and item? An evaluation error counts as false. For a listed tool
-   * (no arguments yet) a condition on arguments gives "unknown".
+   * (no arguments yet) a condition on arguments gives "unknown". `variables`, when given, must be
+   * `celVariables(identity, item)` (built once per item rather than once per rule).
    */
-  holds(identity: Identity, item: PolicyItem): Truth;
+  holds(identity: Identity, item: PolicyItem, variables?: CelVariables): Truth;
+  /**
+   * The only items the condition can hold for (false for every other): a kind, with an exact name when the rule names
+   * one (a native grant without glob characters, a CEL test `mcp.tool.name == "..."`) or a name prefix (the text
+   * before a glob's first `*` or `?`, a CEL `.startsWith("...")`). Undefined: any item.
+   */
+  appliesTo?: readonly ItemRef[];
+  /**
+   * The rule's value for this caller when it is the same for every item (a grant to roles the caller lacks, a
+   * condition on claims only), undefined when it depends on the item; absent when that can never be told in advance.
+   * Lets a list be judged with such rules worked out once per caller.
+   */
+  forCaller?(identity: Identity): boolean | undefined;
 }
 
 export interface CompiledPolicy {
   /** The rules in force (those of documents not in dry run). */
   rules: readonly CompiledRule[];
+  /** The same rules, looked up by the items they concern (built once per load, from `rules`). */
+  index: RuleIndex;
   /** Where the documents came from, in merge order. */
   origins: readonly string[];
   /**
@@ -48,14 +65,18 @@ function compileGrant(origin: string, kind: ItemKind, pattern: string, grant: Gr
   const anyone = grant.roles.includes(ANY_ROLE);
   const allowed = new Set(grant.roles);
   const condition: CelCondition | undefined = grant.when === undefined ? undefined : compileCelCondition(`${origin}.when`, grant.when);
+  const hasRole = (identity: Identity) => anyone || identity.roles.some((role) => allowed.has(role));
   return {
     effect: "allow",
     origin,
-    holds: (identity, item) => {
+    holds: (identity, item, variables) => {
       if (item.kind !== kind || !matchesName.test(item.name)) return false;
-      if (!anyone && !identity.roles.some((role) => allowed.has(role))) return false;
-      return condition ? condition.evaluate(identity, item) : true;
+      if (!hasRole(identity)) return false;
+      return condition ? condition.evaluate(identity, item, variables) : true;
     },
+    // The pattern is tested by the regular expression above in any case; name and prefix only narrow the lookup.
+    appliesTo: [isGlobPattern(pattern) ? { kind, prefix: literalPrefix(pattern) } : { kind, name: pattern }],
+    forCaller: (identity) => (!hasRole(identity) || condition?.forCaller?.(identity) === false ? false : undefined),
   };
 }
 
@@ -63,9 +84,9 @@ function compileGrant(origin: string, kind: ItemKind, pattern: string, grant: Gr
 export function compilePolicy(documents: readonly NamedPolicyDocument[]): CompiledPolicy {
   const all = compileRules(documents);
   const origins = documents.map((d) => d.origin);
-  if (!documents.some((d) => d.document.dryRun)) return { rules: all, origins };
-  const enforced = documents.filter((d) => !d.document.dryRun);
-  return { rules: compileRules(enforced), origins, withDryRun: { rules: all, origins } };
+  if (!documents.some((d) => d.document.dryRun)) return { rules: all, origins, index: indexRules(all) };
+  const enforced = compileRules(documents.filter((d) => !d.document.dryRun));
+  return { rules: enforced, origins, index: indexRules(enforced), withDryRun: { rules: all, origins, index: indexRules(all) } };
 }
 
 function compileRules(documents: readonly NamedPolicyDocument[]): CompiledRule[] {
@@ -79,7 +100,13 @@ function compileRules(documents: readonly NamedPolicyDocument[]): CompiledRule[]
     document.rules.forEach((rule, index) => {
       const ruleOrigin = `${origin} rules[${index}]`;
       const condition = compileCelCondition(ruleOrigin, rule.expression);
-      rules.push({ effect: rule.effect, origin: ruleOrigin, holds: (identity, item) => condition.evaluate(identity, item) });
+      rules.push({
+        effect: rule.effect,
+        origin: ruleOrigin,
+        holds: (identity, item, variables) => condition.evaluate(identity, item, variables),
+        appliesTo: condition.appliesTo,
+        forCaller: condition.forCaller,
+      });
     });
   }
   return rules;
