@@ -1,7 +1,8 @@
 /**
- * A short-lived token the gateway mints for each backend request, naming the verified caller: the backend learns who
+ * A short-lived token the gateway mints for backend requests, naming the verified caller: the backend learns who
  * is calling, and can check it against the gateway's published JWKS, without ever seeing the caller's own token.
- * The signing key (a private JWK) is read from SSM or Secrets Manager, cached, and the last good key kept.
+ * A caller's token is reused while more than half its lifetime remains (minted-tokens.ts). The signing key (a private
+ * JWK) is read from SSM or Secrets Manager, cached, and the last good key kept.
  */
 import { SignJWT, importJWK, type CryptoKey, type JWK, type KeyObject } from "jose";
 import { readClaim } from "../auth/identity.js";
@@ -10,6 +11,7 @@ import type { BackendTokenConfig } from "../config/gateway-config.js";
 import { UpstreamError } from "../errors.js";
 import type { GatewayLogger } from "../logging.js";
 import type { Identity } from "../policy/types.js";
+import { MintedTokens, type MintedTokensOptions } from "./minted-tokens.js";
 import { describeSecret, readSecret } from "./secret-source.js";
 
 /** How long the signing key is used before it is read again, in milliseconds (key rotation reaches every instance). */
@@ -40,8 +42,21 @@ async function loadKey(text: string): Promise<SigningKey> {
   return { key: await importJWK(jwk, jwk.alg), kid: jwk.kid, alg: jwk.alg, publicJwk: { ...publicJwk, use: "sig" } };
 }
 
-export function createBackendTokenMinter(config: BackendTokenConfig, logger: GatewayLogger): BackendTokenMinter {
-  const signingKey = new RefreshingValue<SigningKey>(async () => loadKey(await readSecret(config.key)), {
+export interface BackendTokenMinterOptions {
+  /** Reads the private signing key (a JWK, as JSON text). Default: from `config.key` (SSM or Secrets Manager). */
+  readKey?: () => Promise<string>;
+  /** Clock, in milliseconds since the epoch, for the key's cache and the tokens' times. Default `Date.now`. */
+  now?: () => number;
+  /** The most callers whose token is kept. Default 1,000. */
+  maxCachedTokens?: MintedTokensOptions["maxEntries"];
+}
+
+export function createBackendTokenMinter(config: BackendTokenConfig, logger: GatewayLogger, options: BackendTokenMinterOptions = {}): BackendTokenMinter {
+  const now = options.now ?? Date.now;
+  const readKey = options.readKey ?? (() => readSecret(config.key));
+  const minted = new MintedTokens<SigningKey>({ maxEntries: options.maxCachedTokens, now });
+  const signingKey = new RefreshingValue<SigningKey>(async () => loadKey(await readKey()), {
+    now,
     maxAgeMs: KEY_MAX_AGE_MS,
     onError: (err, keepingLastGood) =>
       logger.error(keepingLastGood ? "backend token key refresh failed; keeping the last good key" : "backend token key could not be read", {
@@ -57,14 +72,19 @@ export function createBackendTokenMinter(config: BackendTokenConfig, logger: Gat
         const value = readClaim(identity.claims, claim);
         return value === undefined ? [] : [[claim, value]];
       }));
-      const token = await new SignJWT(claims)
-        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
-        .setIssuer(issuer)
-        .setAudience(config.audience)
-        .setIssuedAt()
-        .setExpirationTime(`${config.ttlSeconds}s`)
-        .setJti(crypto.randomUUID())
-        .sign(key.key);
+      const token = await minted.get(key, issuer, claims, async () => {
+        const issuedAt = Math.floor(now() / 1000);
+        const expiresAt = issuedAt + config.ttlSeconds;
+        const signed = await new SignJWT(claims)
+          .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
+          .setIssuer(issuer)
+          .setAudience(config.audience)
+          .setIssuedAt(issuedAt)
+          .setExpirationTime(expiresAt)
+          .setJti(crypto.randomUUID())
+          .sign(key.key);
+        return { token: signed, issuedAtMs: issuedAt * 1000, expiresAtMs: expiresAt * 1000 };
+      });
       return [config.header, config.header.toLowerCase() === "authorization" ? `Bearer ${token}` : token] as const;
     },
     async jwks() {
