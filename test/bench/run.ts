@@ -1,0 +1,168 @@
+/**
+ * `npm run bench`: the performance figures of the gateway, printed as a table, written to docs/performance.md with
+ * the machine they ran on, and summed up in one last line:
+ *
+ *   bench: warm_ratio_p50=<x> init_ratio=<y> bundle_kb=<z> list_1000x200_ms=<w>
+ *
+ *   node --expose-gc --import tsx test/bench/run.ts [--only warm,cold-start,scale,throughput,memory] [--quick]
+ *                                                   [--write] [--profile-file path.cpuprofile]
+ *
+ * Every benchmark runs in a fresh child process of its own (this file, with BENCH_JOB set), so none inherits
+ * another's heap, JIT state or configuration, and a process's peak RSS is its own benchmark's. The warm benchmark's
+ * processes get the V8 heap limits of a 256 MB Lambda function. Targets not met are
+ * reported, not failed: the exit code is 1 only when a benchmark itself breaks. docs/performance.md is written after
+ * a full run (or with --write); `--only` runs just the benchmarks named. `--quick` is a smoke run with small counts,
+ * whose figures are not worth recording (nor recorded, without --write).
+ */
+import { fork } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { runColdStart } from "./cold-start.js";
+import { CONFIGURED_MB, lambdaHeapFlags, runMemory } from "./memory.js";
+import { formatTable, renderDocument, rows, summaryLine, type BenchResults } from "./report.js";
+import { runScale } from "./scale.js";
+import { currentLoad, describeMachine } from "./stats.js";
+import { runThroughput } from "./throughput.js";
+import { runWarm, type WarmOptions } from "./warm.js";
+
+const BENCHMARKS = ["warm", "cold-start", "scale", "throughput", "memory"] as const;
+type Benchmark = (typeof BENCHMARKS)[number];
+const DOCUMENT = fileURLToPath(new URL("../../docs/performance.md", import.meta.url));
+/** A benchmark's process is stopped after this long (a full run of the slowest takes about a minute). */
+const CHILD_TIMEOUT_MS = 240_000;
+
+type Job =
+  | { kind: "warm"; options: WarmOptions }
+  | { kind: "cold-start"; runs: number }
+  | { kind: "scale" }
+  | { kind: "throughput"; connections: number; seconds: number; rounds: number }
+  | { kind: "memory"; echoCalls: number; listCalls: number };
+
+function perform(job: Job): Promise<unknown> {
+  switch (job.kind) {
+    case "warm":
+      return runWarm(job.options);
+    case "cold-start":
+      return runColdStart({ runs: job.runs });
+    case "scale":
+      return runScale();
+    case "throughput":
+      return runThroughput(job);
+    case "memory":
+      return runMemory(job);
+  }
+}
+
+/** Runs a job in a fresh `node --expose-gc --import tsx` process and returns what it sent back. */
+function inChild<T>(job: Job, options: { quietStdout?: boolean } = {}): Promise<T> {
+  // The warm benchmark runs with the heap limits of a 256 MB Lambda function, so its peak RSS means something there.
+  const heap = job.kind === "warm" ? lambdaHeapFlags(CONFIGURED_MB) : [];
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    execArgv: [...heap, "--expose-gc", "--import", "tsx"],
+    env: { ...process.env, BENCH_JOB: JSON.stringify(job) },
+    // Logging on (the `logging` warm run) writes one line per request: to /dev/null, as nobody reads it.
+    stdio: ["ignore", options.quietStdout ? "ignore" : "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    let result: { ok: true; value: T } | { ok: false; error: string } | undefined;
+    const timer = setTimeout(() => {
+      result = { ok: false, error: `${job.kind} took more than ${CHILD_TIMEOUT_MS / 1000} s and was stopped` };
+      child.kill();
+    }, CHILD_TIMEOUT_MS);
+    child.on("message", (message: typeof result) => (result ??= message));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      if (result?.ok) resolve(result.value);
+      else reject(new Error(result?.error ?? `${job.kind} exited with code ${code} and no result`));
+    });
+  });
+}
+
+async function childMain(job: Job): Promise<void> {
+  try {
+    const value = await perform(job);
+    process.send?.({ ok: true, value }, () => process.exit(0));
+  } catch (err) {
+    const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.send?.({ ok: false, error }, () => process.exit(1));
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      only: { type: "string" },
+      quick: { type: "boolean", default: false },
+      write: { type: "boolean", default: false },
+      "profile-file": { type: "string" },
+    },
+  });
+  const only = values.only?.split(",").map((name) => name.trim()).filter(Boolean) as Benchmark[] | undefined;
+  for (const name of only ?? []) {
+    if (!BENCHMARKS.includes(name)) throw new Error(`--only: unknown benchmark ${JSON.stringify(name)} (known: ${BENCHMARKS.join(", ")})`);
+  }
+  const selected = (name: Benchmark) => !only || only.includes(name);
+  const quick = values.quick;
+  const machine = describeMachine();
+  const started = performance.now();
+  const results: BenchResults = { machine, startedAt: new Date().toISOString(), seconds: 0, quick, failures: [] };
+  console.log(`bench: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB, Node ${machine.node}; load average ${machine.loadAtStart.toFixed(2)}`);
+
+  async function step<T>(label: string, job: Job, store: (value: T) => void, options?: { quietStdout?: boolean }): Promise<void> {
+    const t0 = performance.now();
+    process.stdout.write(`bench: ${label} ... `);
+    try {
+      store(await inChild<T>(job, options));
+      console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (err) {
+      console.log("FAILED");
+      console.error(err instanceof Error ? err.message : String(err));
+      results.failures.push(label);
+    }
+  }
+
+  const warm = (mode: WarmOptions["mode"]): WarmOptions => ({
+    mode,
+    requests: quick ? 200 : mode === "echo" ? 2_000 : 1_000,
+    warmup: quick ? 50 : 300,
+    freshTokens: mode === "echo" ? (quick ? 50 : 300) : 0,
+    computeRequests: mode === "lists" ? 0 : quick ? 100 : 1_000,
+    profileFile: values["profile-file"],
+  });
+  if (selected("scale")) await step("scale (policy load, list filtering)", { kind: "scale" }, (v: BenchResults["scale"]) => (results.scale = v));
+  if (selected("warm")) {
+    await step("warm (tools/call echo)", { kind: "warm", options: warm("echo") }, (v: BenchResults["warm"]) => (results.warm = v));
+    await step("warm (logging and metrics on)", { kind: "warm", options: warm("logging") }, (v: BenchResults["logging"]) => (results.logging = v), { quietStdout: true });
+    await step("warm (tools/list through the gateway)", { kind: "warm", options: warm("lists") }, (v: BenchResults["lists"]) => (results.lists = v));
+  }
+  if (selected("memory")) {
+    const job: Job = { kind: "memory", echoCalls: quick ? 200 : 2_000, listCalls: quick ? 20 : 100 };
+    await step("memory (deployed bundle)", job, (v: BenchResults["memory"]) => (results.memory = v));
+  }
+  if (selected("cold-start")) {
+    await step("cold start (bundle, init)", { kind: "cold-start", runs: quick ? 3 : 10 }, (v: BenchResults["coldStart"]) => (results.coldStart = v));
+  }
+  if (selected("throughput")) {
+    const job: Job = { kind: "throughput", connections: 32, seconds: quick ? 2 : 5, rounds: quick ? 1 : 2 };
+    await step("throughput (local server, concurrency 32)", job, (v: BenchResults["throughput"]) => (results.throughput = v));
+  }
+
+  results.seconds = (performance.now() - started) / 1000;
+  results.machine.loadAtEnd = currentLoad();
+  const table = rows(results);
+  console.log(`\n${formatTable(table)}\n`);
+  if ((!only && !quick) || values.write) {
+    await writeFile(DOCUMENT, renderDocument(results, table));
+    console.log(`bench: written to docs/performance.md (${results.seconds.toFixed(0)} s)`);
+  }
+  if (results.failures.length > 0) {
+    console.log(`bench: ${results.failures.length} benchmark(s) broke: ${results.failures.join("; ")}`);
+    process.exitCode = 1;
+  }
+  console.log(summaryLine(results));
+}
+
+const job = process.env.BENCH_JOB;
+if (job) await childMain(JSON.parse(job) as Job);
+else await main();
