@@ -3,15 +3,26 @@
  * lib/mcp-sso-gateway.ts each run (format, target, minify, sourceMap, mainFields, banner, externalModules,
  * bundleAwsSDK; and the function's NODE_OPTIONS), and NodejsFunction's defaults fill in the rest (platform node; `@aws-sdk/*` external on the Node 22
  * runtime, which provides the SDK). Options the harness does not mirror are reported, so a change there is seen.
+ *
+ * The benchmarks that run the gateway in-process (warm, throughput) import such bundles rather than the TypeScript
+ * sources: tsx compiles each source file with esbuild's transform API and `keepNames`, which wraps every function
+ * and class in a naming call, so per-request paths would run other code than the function does. Their bundles are
+ * written under node_modules/.cache (ignored by git, and left alone by tsx's loader), inside the project, so their
+ * bare imports of the external `@aws-sdk/*` resolve from the project's node_modules as on Lambda from the runtime's.
  */
-import { mkdir, readFile, stat, symlink } from "node:fs/promises";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, stat, symlink } from "node:fs/promises";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Metafile } from "esbuild";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CONSTRUCT = join(ROOT, "lib/mcp-sso-gateway.ts");
 export const ENTRY = join(ROOT, "functions/handler.ts");
+/** What the local-server bundle is built from: what `mcp-sso-gateway serve` runs, as a function (throughput). */
+export const SERVER_ENTRY = join(ROOT, "test/bench/local-server-entry.ts");
+/** Where the benchmarks' bundles are written: a folder per run, removed when the run ends. */
+export const BUNDLE_CACHE = join(ROOT, "node_modules/.cache/mcp-sso-gateway-bench");
 const MIRRORED = new Set(["format", "target", "minify", "sourceMap", "mainFields", "banner", "externalModules", "bundleAwsSDK"]);
 
 export interface BundlingOptions {
@@ -61,6 +72,12 @@ export async function bundlingOptions(): Promise<BundlingOptions> {
   };
 }
 
+/** The Node.js major of the function's Lambda runtime (`runtime: lambda.Runtime.NODEJS_22_X` in the construct). */
+export function lambdaNodeMajor(): number | undefined {
+  const match = /\bRuntime\.NODEJS_(\d+)_X\b/.exec(readFileSync(CONSTRUCT, "utf8"));
+  return match ? Number(match[1]) : undefined;
+}
+
 export interface BuiltBundle {
   file: string;
   bytes: number;
@@ -70,11 +87,14 @@ export interface BuiltBundle {
 
 /**
  * Bundles `entry` into `dir/index.mjs` (or .js) with the construct's options; `bundleSdk` overrides the externals
- * to bundle everything. `dir` gets a node_modules link to the project's, so external packages resolve as on Lambda.
+ * to bundle everything. A `dir` outside the project gets a node_modules link to the project's, so external packages
+ * resolve as on Lambda (inside it, they resolve from the project's node_modules anyway).
  */
 export async function bundle(entry: string, dir: string, options: BundlingOptions, bundleSdk: boolean): Promise<BuiltBundle> {
   await mkdir(dir, { recursive: true });
-  await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir").catch(() => undefined);
+  if (relative(ROOT, dir).startsWith("..")) {
+    await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir").catch(() => undefined);
+  }
   const file = join(dir, options.format === "esm" ? "index.mjs" : "index.js");
   const result = await build({
     entryPoints: [entry],
@@ -110,4 +130,30 @@ export function bytesByPackage(metafile: Metafile, count: number): Array<{ name:
     }
   }
   return [...totals].sort(([, a], [, b]) => b - a).slice(0, count).map(([name, bytes]) => ({ name, kb: bytes / 1024 }));
+}
+
+/** The bundles a run's in-process benchmarks import: the Lambda function's, and the local server's. */
+export interface BenchBundles {
+  /** functions/handler.ts bundled as deployed (`@aws-sdk/*` external), and its source map beside it. */
+  lambda: string;
+  /** test/bench/local-server-entry.ts bundled the same way. */
+  server: string;
+  /** The folder that holds them, under node_modules/.cache. */
+  dir: string;
+}
+
+/** Builds the run's bundles into a fresh folder under node_modules/.cache; `removeBenchBundles` deletes it. */
+export async function buildBenchBundles(): Promise<BenchBundles> {
+  await mkdir(BUNDLE_CACHE, { recursive: true });
+  const dir = await mkdtemp(join(BUNDLE_CACHE, "run-"));
+  const options = await bundlingOptions();
+  const [lambda, server] = await Promise.all([
+    bundle(ENTRY, join(dir, "lambda"), options, false),
+    bundle(SERVER_ENTRY, join(dir, "local-server"), options, false),
+  ]);
+  return { lambda: lambda.file, server: server.file, dir };
+}
+
+export async function removeBenchBundles(bundles: BenchBundles): Promise<void> {
+  await rm(bundles.dir, { recursive: true, force: true });
 }

@@ -19,6 +19,7 @@ function details(r: BenchResults): string[] {
   const out: string[] = [];
   if (r.warm || r.logging) {
     out.push("### Warm overhead", "");
+    out.push("The handler is functions/handler.ts bundled as the function deploys it (esbuild with the construct's options, `@aws-sdk/*` from node_modules), not the sources through tsx.", "");
     if (r.warm) out.push(`Token on every request: ${r.warm.token}.`, "");
     out.push(table(
       ["run", "pairs", "gateway p50 ms", "direct p50 ms", "p50 ratio", "gateway p99 ms", "direct p99 ms", "p99 ratio", "CPU us/request, gateway - direct", "gateway CPU us"],
@@ -66,6 +67,7 @@ function details(r: BenchResults): string[] {
   const tp = r.throughput;
   if (tp) {
     out.push("### Local server throughput", "");
+    out.push("The server is test/bench/local-server-entry.ts (what `mcp-sso-gateway serve` runs) bundled with the function's esbuild options, not the sources through tsx.", "");
     out.push(table(["target", "req/s", "p50 ms", "p99 ms", "requests", "failed", "gateway process CPU us/request"], [
       ["gateway", fmt(tp.gateway.rps, 0), fmt(tp.gateway.p50Ms, 1), fmt(tp.gateway.p99Ms, 1), tp.gateway.requests, tp.gateway.failed, fmt(tp.gateway.cpuUsPerRequest, 0)],
       ["direct", fmt(tp.direct.rps, 0), fmt(tp.direct.p50Ms, 1), fmt(tp.direct.p99Ms, 1), tp.direct.requests, tp.direct.failed, `${fmt(tp.direct.cpuUsPerRequest, 0)} (idle)`],
@@ -82,6 +84,29 @@ function details(r: BenchResults): string[] {
   return out;
 }
 
+/** Which Node.js the benchmarks ran on, and whether it is the Lambda runtime's major: the machine section's line. */
+function nodeLine(r: BenchResults): string {
+  const m = r.machine;
+  const b = m.benchNode;
+  if (!b) return `- Node.js ${m.node}; ${m.os}`;
+  const where = b.source === "test tools"
+    ? `${b.shown}, installed by the test set-up`
+    : b.source === "fallback"
+      ? `the harness's own node: test/tools/node_modules/node/bin/node is not installed or does not run; \`npm install --prefix test/tools\` installs it`
+      : `${b.shown}, chosen with \`--node\``;
+  const lambda = b.lambdaMajor === undefined ? "." : b.matchesLambda
+    ? `, the major of the function's Lambda runtime (Node.js ${b.lambdaMajor}).`
+    : `. **The function's Lambda runtime is Node.js ${b.lambdaMajor}: figures from another major are not representative of it.**`;
+  const seen = Object.entries(r.nodes);
+  const versions = new Set(seen.map(([, version]) => version));
+  const each = seen.length === 0
+    ? ""
+    : versions.size === 1 && versions.has(b.version)
+      ? " Every figure below was measured on it (column \"node\")."
+      : ` The benchmarks' processes reported: ${seen.map(([key, version]) => `${key} ${version}`).join(", ")} (column "node").`;
+  return `- Node.js ${b.version} for the benchmarks (${where})${lambda}${each} The harness that forks them runs on Node.js ${m.node}.\n- OS: ${m.os}`;
+}
+
 export function renderDocument(r: BenchResults, rows: Row[]): string {
   const m = r.machine;
   const load = `${m.loadAtStart.toFixed(2)} at the start, ${m.loadAtEnd?.toFixed(2) ?? "?"} at the end`;
@@ -93,13 +118,13 @@ export function renderDocument(r: BenchResults, rows: Row[]): string {
     `Run of ${r.startedAt} (${fmt(r.seconds, 0)} s${r.quick ? ", **--quick: small counts, figures not representative**" : ""}) on:`,
     "",
     `- CPU: ${m.cpu}, ${m.cores} cores; RAM ${m.ramGb} GB (${m.freeRamGbAtStart} GB free at the start)`,
-    `- Node.js ${m.node}; ${m.os}`,
+    nodeLine(r),
     `- load average (1 min): ${load}. Other work was running on the machine; timings move with it.`,
     ...(r.failures.length > 0 ? ["", `**Benchmarks that broke (figures missing): ${r.failures.join("; ")}.**`] : []),
     "",
     "## Figures",
     "",
-    table(["", "figure", "value", "target", "met"], rows.map((row) => [row.section, row.figure.trim(), row.value, row.target, row.met === undefined ? "-" : row.met ? "yes" : "**no**"])),
+    table(["", "figure", "value", "target", "met", "node"], rows.map((row) => [row.section, row.figure.trim(), row.value, row.target, row.met === undefined ? "-" : row.met ? "yes" : "**no**", row.node])),
     "",
     "```",
     summaryLine(r),

@@ -9,6 +9,23 @@ the gateway profile (see below) for Chrome DevTools. Targets that are missed are
 code is 1 only when a benchmark breaks. The product code is imported as it is when the bench runs; nothing of it is
 copied.
 
+Node.js: the function runs on the Lambda runtime's Node.js 22 (\`runtime\` in lib/mcp-sso-gateway.ts), whose fetch,
+web streams and abort signals cost noticeably less than Node.js 20's. The child processes are started
+(\`fork\` with \`execPath\`) on test/tools/node_modules/node/bin/node, the Node.js 22 the test set-up installs
+(\`npm install --prefix test/tools\`), whatever node runs the harness; when it is missing, on the harness's own
+node, and the page says so. \`--node current\` or \`--node <path>\` picks another. Each child reports its
+\`process.version\`: the "node" column of the figures. Everything a child starts (the bench backend, the
+processes of the cold-start and memory benchmarks, the load generator) runs on the same node.
+
+Code measured: the benchmarks that run the gateway in-process (warm, throughput) import esbuild bundles built once
+per run, with the options of the Lambda function's bundle (see Cold start below), into a folder under
+node_modules/.cache/mcp-sso-gateway-bench that is removed at the end: node_modules is ignored by git, left alone by
+tsx's loader, and the bundles' bare imports of the external \`@aws-sdk/*\` resolve from the project's node_modules
+there, as they do from the runtime on Lambda. They are not given the TypeScript sources through tsx: tsx compiles
+each file on its own with \`keepNames\`, which wraps functions and classes in naming calls, so what would be
+measured is not the code the function runs. The harness itself (and the scale benchmark, which calls the policy
+modules directly) still runs under tsx.
+
 Timings depend on the machine and on what else runs on it (see the load average above). One yardstick is measured
 at the end of the warm benchmark to compare machines (test/bench/calibration.ts): one RS256 verification with
 node:crypto, 2048-bit key, the median over 11 batches of 200. The direct requests' own CPU (the client side of
@@ -16,11 +33,13 @@ node:crypto, 2048-bit key, the median over 11 batches of 200. The direct request
 
 ### Warm overhead (test/bench/warm.ts)
 
-- The real Lambda entry point, \`functions/handler.ts\`, is imported in-process as test/e2e/lambda-handler.test.ts
-  does, with \`MCP_BACKEND_URL\` the bench backend, \`JWT_ISSUER=acme@example.com\`, \`JWT_AUDIENCE=mcp.example.com\`,
+- The real Lambda entry point, \`functions/handler.ts\`, bundled as deployed (minified ESM, \`@aws-sdk/*\`
+  external and resolved from node_modules, its source map beside it), is imported in-process, with
+  \`MCP_BACKEND_URL\` the bench backend, \`JWT_ISSUER=acme@example.com\`, \`JWT_AUDIENCE=mcp.example.com\`,
   \`JWKS_URI\` a loopback JWKS (test/support/identity-provider.ts, RS256) and \`POLICY_FILE=policies/walkthrough.yaml\`.
   Logging is silenced with \`POWERTOOLS_LOG_LEVEL=SILENT\` and \`POWERTOOLS_METRICS_DISABLED=true\`. The import runs
-  the function's init (configuration, \`await gateway.warmUp()\`), as a cold start does.
+  the function's init (configuration, \`await gateway.warmUp()\`), as a cold start does. Node's source-map support is
+  on in that process (tsx turns it on), as the function's \`NODE_OPTIONS=--enable-source-maps\` turns it on there.
 - The backend (test/bench/backend.ts) runs in a separate process, so its CPU is never the gateway's: the
   walkthrough's echo server (functions/demo/echo-server.ts) served statelessly as the MCP SDK documents it (a new
   server and transport per request, no session, JSON responses).
@@ -46,9 +65,13 @@ node:crypto, 2048-bit key, the median over 11 batches of 200. The direct request
   invocations then show the gateway's own compute with no socket in the way (\`process.cpuUsage()\` per
   invocation, averaged). 1,000 more run under the V8 sampling profiler (\`node:inspector\`, 100 us interval,
   main thread), their events made beforehand; self time is summed by package or project file, and by function.
+  The bundle's frames (minified names, positions in the bundle) are mapped back through its source map
+  (node:module's \`SourceMap\`) to the package or source file, the line where the function starts, and the
+  function's original name; the raw profile (\`--profile-file\`) keeps the bundle's frames.
 - Peak RSS: \`process.resourceUsage().maxRSS\` of that process after the measured pairs (before the in-process
-  part): handler, tsx, harness and the loopback identity provider together. The warm processes run with the V8
-  heap limits Lambda sets for a 256 MB function (see Memory below), so the heap is sized as it would be there.
+  part): the bundled handler, tsx, harness and the loopback identity provider together. The warm processes run
+  with the V8 heap limits Lambda sets for a 256 MB function (see Memory below), so the heap is sized as it would be
+  there.
 
 ### Cold start (test/bench/cold-start.ts, bundles.ts, init-servers.ts)
 
@@ -95,21 +118,24 @@ node:crypto, 2048-bit key, the median over 11 batches of 200. The direct request
   judge for the request (functions/core/judge.ts), \`filterListResults\` (functions/mcp/list-filter.ts), and
   \`JSON.stringify\` when something was removed. In-process, nothing else; median after one unmeasured run.
   \`JSON.parse\` of the same text alone is timed beside it: the floor of any filter that reads the list.
-- Through the gateway: the Lambda handler with the generated 200-rule policy, the backend answering a \`tools/list\`
-  whose cursor is \`bench-tools=<n>\` with n tools; CPU besides the backend hop as above, as many pairs as fit in
-  about 4 s (at least 5).
+- Load, compile and filter call the policy modules' TypeScript sources through tsx, not a bundle, so they run
+  with tsx's naming wrappers; the lists through the gateway below run the bundle.
+- Through the gateway: the bundled Lambda handler, as in the warm benchmark, with the generated 200-rule policy,
+  the backend answering a \`tools/list\` whose cursor is \`bench-tools=<n>\` with n tools; CPU besides the backend
+  hop as above, as many pairs as fit in about 4 s (at least 5).
 
 ### Local server throughput (test/bench/throughput.ts)
 
 The gateway served by the local adapter (functions/adapters/node-server.ts; \`loadConfigFromEnv\` and
-\`createGatewayFromConfig\` as \`mcp-sso-gateway serve\` does; walkthrough policy; the JSON logger silenced) in the
-benchmark's process, the bench backend in a second process, autocannon in a third, sending the boss's
-\`tools/call echo\` over 32 keep-alive connections: a 1 s warm-up per target, then 5 s straight to the backend and
-5 s through the gateway, twice. Requests per second count answered requests over the time from the first to the
-last; every answer must be 200. The gateway's process does nothing else meanwhile, so its CPU time over a gateway
-run divided by the requests answered is the gateway's CPU per request under load (local adapter included). With
-two cores, the load generator, the gateway and the backend share them: the ratio then mostly says how much CPU the
-gateway needs beside the backend's.
+\`createGatewayFromConfig\` as \`mcp-sso-gateway serve\` does; walkthrough policy; the JSON logger silenced),
+bundled: test/bench/local-server-entry.ts, which does what functions/cli/serve.ts does on a free port, built with
+the Lambda function's esbuild options, imported into the benchmark's process; the bench backend in a second
+process, autocannon in a third, sending the boss's \`tools/call echo\` over 32 keep-alive connections: a 1 s
+warm-up per target, then 5 s straight to the backend and 5 s through the gateway, twice. Requests per second
+count answered requests over the time from the first to the last; every answer must be 200. The gateway's process
+does nothing else meanwhile, so its CPU time over a gateway run divided by the requests answered is the gateway's
+CPU per request under load (local adapter included). With two cores, the load generator, the gateway and the
+backend share them: the ratio then mostly says how much CPU the gateway needs beside the backend's.
 
 ### Memory (test/bench/memory.ts)
 

@@ -2,14 +2,29 @@
  * A CPU profile of part of a run, taken in-process with the V8 inspector (the same profiler as `node --cpu-prof`, but
  * started and stopped around the measured requests only, so set-up such as token signing is left out), and summed up
  * by where the time is spent: self time per package or source file, and per function.
+ *
+ * The gateway runs as its minified bundle, so its frames name the bundle, minified functions and positions in it;
+ * they are mapped back through the bundle's source map (node:module's SourceMap) to the package or project file and
+ * the function's original name and line. The raw .cpuprofile keeps the bundle's frames.
  */
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
-import { fileURLToPath } from "node:url";
+import { SourceMap } from "node:module";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  /** 0-based. */
+  lineNumber: number;
+  columnNumber: number;
+}
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   children?: number[];
 }
 
@@ -55,6 +70,49 @@ export function placeOf(url: string, functionName: string): string {
   return path.startsWith(PROJECT) ? path.slice(PROJECT.length) : path;
 }
 
+/** Maps frames in a bundle to their sources: the original file's URL, the function's original name and line. */
+export function bundleFrames(bundle: string): (frame: CallFrame) => CallFrame {
+  const url = pathToFileURL(bundle).href;
+  const map = new SourceMap(JSON.parse(readFileSync(`${bundle}.map`, "utf8")));
+  const lines = readFileSync(bundle, "utf8").split("\n");
+  const cache = new Map<string, CallFrame>();
+  type Entry = { generatedLine?: number; generatedColumn?: number; originalSource?: string; originalLine?: number; name?: string };
+  const entry = (line: number, column: number) => map.findEntry(line, column) as Entry;
+  return (frame) => {
+    if (frame.url !== url) return frame;
+    const key = `${frame.lineNumber}:${frame.columnNumber}:${frame.functionName}`;
+    let mapped = cache.get(key);
+    if (mapped) return mapped;
+    const start = entry(frame.lineNumber, frame.columnNumber);
+    // The function's name as written in the bundle (minified or not), nearest before its start: its original is the
+    // name the source map gives that position, when it was renamed.
+    let functionName = frame.functionName;
+    // V8 names getters "get x", and some functions "A.b": the last identifier is the one written at the function.
+    const written = /[\w$]+$/.exec(functionName)?.[0];
+    if (written) {
+      const text = lines[frame.lineNumber] ?? "";
+      const from = Math.max(0, frame.columnNumber - 300);
+      const before = text.slice(from, frame.columnNumber + written.length + 1);
+      const escaped = written.replace(/\$/g, "\\$&");
+      const at = [...before.matchAll(new RegExp(`(?<![\\w$])${escaped}(?![\\w$])`, "g"))].at(-1)?.index;
+      // Only a mapping that starts right there names it (the one found may start before, at another name).
+      const there = at === undefined ? undefined : entry(frame.lineNumber, from + at);
+      const original = there?.generatedLine === frame.lineNumber && there.generatedColumn === from + (at ?? 0) ? there.name : undefined;
+      if (original) functionName = functionName.slice(0, -written.length) + original;
+    }
+    mapped = start.originalSource === undefined
+      ? frame
+      : {
+          functionName,
+          url: pathToFileURL(resolve(dirname(bundle), start.originalSource)).href,
+          lineNumber: start.originalLine ?? 0,
+          columnNumber: 0,
+        };
+    cache.set(key, mapped);
+    return mapped;
+  };
+}
+
 function top(totals: Map<string, number>, busy: number, requests: number, count: number): ProfileEntry[] {
   return [...totals]
     .sort(([, a], [, b]) => b - a)
@@ -79,8 +137,8 @@ function profilerNodes(profile: CpuProfile): Set<number> {
   return excluded;
 }
 
-export function summarize(profile: CpuProfile, requests: number, count = 12): ProfileSummary {
-  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+export function summarize(profile: CpuProfile, requests: number, count = 12, frames: (frame: CallFrame) => CallFrame = (frame) => frame): ProfileSummary {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, { ...node, callFrame: frames(node.callFrame) }]));
   const excluded = profilerNodes(profile);
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => {
@@ -106,8 +164,11 @@ export function summarize(profile: CpuProfile, requests: number, count = 12): Pr
   };
 }
 
-/** Profiles `work` (which makes `requests` requests) with a 100 µs sampling interval. */
-export async function profileWhile(requests: number, work: () => Promise<void>, saveTo?: string): Promise<ProfileSummary> {
+/**
+ * Profiles `work` (which makes `requests` requests) with a 100 µs sampling interval; frames in `bundle` are mapped to
+ * its sources, and the raw profile written to `saveTo` if given.
+ */
+export async function profileWhile(requests: number, work: () => Promise<void>, options: { saveTo?: string | undefined; bundle?: string } = {}): Promise<ProfileSummary> {
   const session = new Session();
   session.connect();
   try {
@@ -116,10 +177,10 @@ export async function profileWhile(requests: number, work: () => Promise<void>, 
     await session.post("Profiler.start");
     await work();
     const { profile } = (await session.post("Profiler.stop")) as unknown as { profile: CpuProfile };
-    const summary = summarize(profile, requests);
-    if (saveTo) {
-      await writeFile(saveTo, JSON.stringify(profile));
-      summary.file = saveTo;
+    const summary = summarize(profile, requests, 12, options.bundle ? bundleFrames(options.bundle) : undefined);
+    if (options.saveTo) {
+      await writeFile(options.saveTo, JSON.stringify(profile));
+      summary.file = options.saveTo;
     }
     return summary;
   } finally {

@@ -22,7 +22,12 @@ export interface BenchResults {
   memory?: MemoryResult;
   /** Benchmarks that broke (their figures are missing). */
   failures: string[];
+  /** The Node.js version (process.version) of the process each result came from. */
+  nodes: Partial<Record<ResultKey, string>>;
 }
+
+/** The results, each from a process of its own. */
+export type ResultKey = "warm" | "logging" | "lists" | "coldStart" | "scale" | "throughput" | "memory";
 
 export interface Row {
   section: string;
@@ -31,6 +36,8 @@ export interface Row {
   target: string;
   /** undefined: reported, no target. */
   met: boolean | undefined;
+  /** The Node.js version the figure was measured on. */
+  node: string;
 }
 
 export const TARGETS = {
@@ -57,7 +64,11 @@ export function filterFigure(scale: ScaleResult | undefined, tools: number, rule
 
 export function rows(r: BenchResults): Row[] {
   const out: Row[] = [];
-  const add = (section: string, figure: string, value: string, target = "reported", met?: boolean) => out.push({ section, figure, value, target, met });
+  // Each figure comes from one benchmark's process (`from`); a figure combining two names both when they differ.
+  let from: ResultKey[] = [];
+  const node = () => [...new Set(from.map((key) => r.nodes[key] ?? "?"))].join(" / ");
+  const add = (section: string, figure: string, value: string, target = "reported", met?: boolean) => out.push({ section, figure, value, target, met, node: node() });
+  from = ["warm"];
   const calibration = r.warm?.calibration;
   if (calibration) {
     add("machine", "one RS256 verification (node:crypto, 2048-bit)", `${fmt(calibration.rs256VerifyUs, 1)} us`, "reported (reference machines: about 18 us)");
@@ -73,11 +84,13 @@ export function rows(r: BenchResults): Row[] {
   const fresh = r.warm?.freshToken;
   if (fresh) add("warm", "  same, a fresh token per request", `${fmt(fresh.overheadCpuUs, 0)} us; p50 ratio ${fmt(fresh.ratioP50)}`);
   const logged = r.logging?.sameToken;
+  from = ["logging", "warm"];
   if (logged) {
     const [on, off] = [r.logging?.computeOnly?.cpuUs, compute?.cpuUs];
-    const extra = on !== undefined && off !== undefined ? `; in-process backend ${fmt(on, 0)} us, ${fmt(on - off, 0)} us more` : "";
+    const extra = on !== undefined && off !== undefined ? `; in-process backend ${fmt(on, 0)} us, ${fmt(Math.abs(on - off), 0)} us ${on >= off ? "more" : "less"}` : "";
     add("warm", "  same, logging and metrics on (as deployed)", `${fmt(logged.overheadCpuUs, 0)} us${extra}; p50 ratio ${fmt(logged.ratioP50)}`);
   }
+  from = ["coldStart"];
   const cold = r.coldStart;
   if (cold) {
     add("cold", "bundle without the AWS SDK (as deployed)", `${fmt(cold.bundleKb, 0)} KB`, `<= ${TARGETS.bundleKb} KB`, cold.bundleKb <= TARGETS.bundleKb);
@@ -96,6 +109,7 @@ export function rows(r: BenchResults): Row[] {
     const p = cold.parallel;
     add("cold", "keys, policy, session key fetched in parallel", `${p.parallel ? "yes" : "NO"} (each delayed 200 ms: init +${fmt(p.delayedInitMs - p.undelayedInitMs, 0)} ms)`, "yes", p.parallel);
   }
+  from = ["scale"];
   const scale = r.scale;
   if (scale) {
     const f1000 = filterFigure(scale, 1_000, 200);
@@ -112,13 +126,17 @@ export function rows(r: BenchResults): Row[] {
       add("scale", "  20 / 200 / 2,000 rules: ms per 100 rules", [l20, l200, l2000].map((l) => fmt(l.msPer100Rules)).join(" / "), "linear or better", l2000.msPer100Rules <= TARGETS.linearSlack * l200.msPer100Rules);
     }
   }
+  from = ["lists"];
   const list = r.lists?.lists?.find((l) => l.tools === 1_000);
   if (list) add("scale", "  tools/list of 1,000 tools through the gateway: CPU", `${fmt(list.overheadCpuUs / 1000)} ms besides the backend hop`);
+  from = ["throughput"];
   const tp = r.throughput;
   if (tp) add("server", `throughput at concurrency ${tp.connections}, gateway / direct`, `${fmt(tp.ratio)} (${fmt(tp.gateway.rps, 0)} vs ${fmt(tp.direct.rps, 0)} req/s; gateway ${fmt(tp.gateway.cpuUsPerRequest, 0)} us CPU/request)`);
+  from = ["warm"];
   if (r.warm?.maxRssMb !== undefined) {
     add("memory", "peak RSS, warm benchmark process", `${fmt(r.warm.maxRssMb, 0)} MB`, `< ${TARGETS.memoryMb} MB`, r.warm.maxRssMb < TARGETS.memoryMb);
   }
+  from = ["memory"];
   const peak = r.memory ? Math.max(...r.memory.figures.map((f) => f.maxRssMb)) : undefined;
   if (r.memory && peak !== undefined) {
     add("memory", `peak RSS, deployed bundle, ${r.memory.configuredMb} MB heap limits`, `${fmt(peak, 0)} MB`, `<= ${TARGETS.deployedMemoryMb} MB`, peak <= TARGETS.deployedMemoryMb);
@@ -127,8 +145,8 @@ export function rows(r: BenchResults): Row[] {
 }
 
 export function formatTable(table: Row[]): string {
-  const headers = ["", "figure", "value", "target", "met"];
-  const cells = table.map((row) => [row.section, row.figure, row.value, row.target, row.met === undefined ? "-" : row.met ? "yes" : "NO"]);
+  const headers = ["", "figure", "value", "target", "met", "node"];
+  const cells = table.map((row) => [row.section, row.figure, row.value, row.target, row.met === undefined ? "-" : row.met ? "yes" : "NO", row.node]);
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
   const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");

@@ -5,30 +5,40 @@
  *   bench: warm_ratio_p50=<x> init_ratio=<y> bundle_kb=<z> list_1000x200_ms=<w>
  *
  *   node --expose-gc --import tsx test/bench/run.ts [--only warm,cold-start,scale,throughput,memory] [--quick]
- *                                                   [--write] [--profile-file path.cpuprofile]
+ *                                                   [--write] [--profile-file path.cpuprofile] [--node current|path]
  *
  * Every benchmark runs in a fresh child process of its own (this file, with BENCH_JOB set), so none inherits
- * another's heap, JIT state or configuration, and a process's peak RSS is its own benchmark's. The warm benchmark's
- * processes get the V8 heap limits of a 256 MB Lambda function. Targets not met are
+ * another's heap, JIT state or configuration, and a process's peak RSS is its own benchmark's. The children run on
+ * the Node.js major of the function's Lambda runtime (22): test/tools/node_modules/node/bin/node, which the test set-up
+ * installs (`npm install --prefix test/tools`), when it is there, else on this node (the report says which ran each
+ * figure); `--node current` or `--node <path>` chooses another. The warm benchmark's processes get the V8 heap
+ * limits of a 256 MB Lambda function. The warm and throughput benchmarks import bundles built here once per run
+ * (bundles.ts), the deployed function's code, rather than the sources through tsx. Targets not met are
  * reported, not failed: the exit code is 1 only when a benchmark itself breaks. docs/performance.md is written after
  * a full run (or with --write); `--only` runs just the benchmarks named. `--quick` is a smoke run with small counts,
  * whose figures are not worth recording (nor recorded, without --write).
  */
-import { fork } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { buildBenchBundles, lambdaNodeMajor, removeBenchBundles, type BenchBundles } from "./bundles.js";
 import { runColdStart } from "./cold-start.js";
 import { CONFIGURED_MB, lambdaHeapFlags, runMemory } from "./memory.js";
-import { formatTable, renderDocument, rows, summaryLine, type BenchResults } from "./report.js";
+import { formatTable, renderDocument, rows, summaryLine, type BenchResults, type ResultKey } from "./report.js";
 import { runScale } from "./scale.js";
-import { currentLoad, describeMachine } from "./stats.js";
-import { runThroughput } from "./throughput.js";
+import { currentLoad, describeMachine, type BenchNode } from "./stats.js";
+import { runThroughput, type ThroughputOptions } from "./throughput.js";
 import { runWarm, type WarmOptions } from "./warm.js";
 
 const BENCHMARKS = ["warm", "cold-start", "scale", "throughput", "memory"] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DOCUMENT = fileURLToPath(new URL("../../docs/performance.md", import.meta.url));
+/** The Node.js of the Lambda runtime's major, installed by the test set-up (test/tools/package.json). */
+const LAMBDA_NODE = fileURLToPath(new URL("../tools/node_modules/node/bin/node", import.meta.url));
 /** A benchmark's process is stopped after this long (a full run of the slowest takes about a minute). */
 const CHILD_TIMEOUT_MS = 240_000;
 
@@ -36,7 +46,7 @@ type Job =
   | { kind: "warm"; options: WarmOptions }
   | { kind: "cold-start"; runs: number }
   | { kind: "scale" }
-  | { kind: "throughput"; connections: number; seconds: number; rounds: number }
+  | ({ kind: "throughput" } & ThroughputOptions)
   | { kind: "memory"; echoCalls: number; listCalls: number };
 
 function perform(job: Job): Promise<unknown> {
@@ -54,18 +64,45 @@ function perform(job: Job): Promise<unknown> {
   }
 }
 
-/** Runs a job in a fresh `node --expose-gc --import tsx` process and returns what it sent back. */
-function inChild<T>(job: Job, options: { quietStdout?: boolean } = {}): Promise<T> {
+/** What a child sends back: its benchmark's result and the Node.js version it ran on, or what broke. */
+type ChildMessage<T> = { ok: true; value: T; node: string } | { ok: false; error: string };
+
+/**
+ * The node the benchmarks run on: `choice` (a path, or "current" for this one), else the Lambda runtime's major
+ * installed under test/tools when it is there, else this one.
+ */
+function benchNode(choice: string | undefined): BenchNode {
+  const lambdaMajor = lambdaNodeMajor();
+  const describe = (path: string, source: BenchNode["source"]): BenchNode => {
+    const version = path === process.execPath ? process.version : execFileSync(path, ["--version"], { encoding: "utf8" }).trim();
+    const shown = relative(ROOT, path).startsWith("..") ? path : relative(ROOT, path);
+    return { path, shown, version, source, lambdaMajor, matchesLambda: lambdaMajor === undefined ? undefined : version.startsWith(`v${lambdaMajor}.`) };
+  };
+  if (choice === "current") return describe(process.execPath, "chosen");
+  if (choice !== undefined) return describe(resolve(choice), "chosen");
+  if (existsSync(LAMBDA_NODE)) {
+    try {
+      return describe(LAMBDA_NODE, "test tools");
+    } catch (err) {
+      console.log(`bench: ${LAMBDA_NODE} does not run (${err instanceof Error ? err.message : String(err)}); benchmarks on this node`);
+    }
+  }
+  return describe(process.execPath, "fallback");
+}
+
+/** Runs a job in a fresh `<node> --expose-gc --import tsx` process and returns what it sent back, and its node. */
+function inChild<T>(node: BenchNode, job: Job, options: { quietStdout?: boolean } = {}): Promise<{ value: T; node: string }> {
   // The warm benchmark runs with the heap limits of a 256 MB Lambda function, so its peak RSS means something there.
   const heap = job.kind === "warm" ? lambdaHeapFlags(CONFIGURED_MB) : [];
   const child = fork(fileURLToPath(import.meta.url), [], {
+    execPath: node.path,
     execArgv: [...heap, "--expose-gc", "--import", "tsx"],
     env: { ...process.env, BENCH_JOB: JSON.stringify(job) },
     // Logging on (the `logging` warm run) writes one line per request: to /dev/null, as nobody reads it.
     stdio: ["ignore", options.quietStdout ? "ignore" : "inherit", "inherit", "ipc"],
   });
   return new Promise((resolve, reject) => {
-    let result: { ok: true; value: T } | { ok: false; error: string } | undefined;
+    let result: ChildMessage<T> | undefined;
     const timer = setTimeout(() => {
       result = { ok: false, error: `${job.kind} took more than ${CHILD_TIMEOUT_MS / 1000} s and was stopped` };
       child.kill();
@@ -73,7 +110,7 @@ function inChild<T>(job: Job, options: { quietStdout?: boolean } = {}): Promise<
     child.on("message", (message: typeof result) => (result ??= message));
     child.once("exit", (code) => {
       clearTimeout(timer);
-      if (result?.ok) resolve(result.value);
+      if (result?.ok) resolve({ value: result.value, node: result.node });
       else reject(new Error(result?.error ?? `${job.kind} exited with code ${code} and no result`));
     });
   });
@@ -82,7 +119,8 @@ function inChild<T>(job: Job, options: { quietStdout?: boolean } = {}): Promise<
 async function childMain(job: Job): Promise<void> {
   try {
     const value = await perform(job);
-    process.send?.({ ok: true, value }, () => process.exit(0));
+    const message: ChildMessage<unknown> = { ok: true, value, node: process.version };
+    process.send?.(message, () => process.exit(0));
   } catch (err) {
     const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.send?.({ ok: false, error }, () => process.exit(1));
@@ -96,6 +134,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       write: { type: "boolean", default: false },
       "profile-file": { type: "string" },
+      node: { type: "string" },
     },
   });
   const only = values.only?.split(",").map((name) => name.trim()).filter(Boolean) as Benchmark[] | undefined;
@@ -104,16 +143,27 @@ async function main(): Promise<void> {
   }
   const selected = (name: Benchmark) => !only || only.includes(name);
   const quick = values.quick;
-  const machine = describeMachine();
+  const node = benchNode(values.node);
+  const machine = { ...describeMachine(), benchNode: node };
   const started = performance.now();
-  const results: BenchResults = { machine, startedAt: new Date().toISOString(), seconds: 0, quick, failures: [] };
-  console.log(`bench: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB, Node ${machine.node}; load average ${machine.loadAtStart.toFixed(2)}`);
+  const results: BenchResults = { machine, startedAt: new Date().toISOString(), seconds: 0, quick, failures: [], nodes: {} };
+  console.log(`bench: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB; load average ${machine.loadAtStart.toFixed(2)}`);
+  console.log(`bench: benchmarks on Node ${node.version} (${node.shown}), harness on Node ${machine.node}`);
+  if (node.matchesLambda === false) {
+    const hint = node.source === "fallback" ? ` (install it: npm install --prefix test/tools)` : "";
+    console.log(`bench: WARNING: the function's Lambda runtime is Node ${node.lambdaMajor}; figures from Node ${node.version} are not representative${hint}`);
+  }
 
-  async function step<T>(label: string, job: Job, store: (value: T) => void, options?: { quietStdout?: boolean }): Promise<void> {
+  let bundles: BenchBundles | undefined;
+  const bundled = async (): Promise<BenchBundles> => (bundles ??= await buildBenchBundles());
+
+  async function step<T>(label: string, job: Job | (() => Promise<Job>), key: ResultKey, store: (value: T) => void, options?: { quietStdout?: boolean }): Promise<void> {
     const t0 = performance.now();
     process.stdout.write(`bench: ${label} ... `);
     try {
-      store(await inChild<T>(job, options));
+      const ran = await inChild<T>(node, typeof job === "function" ? await job() : job, options);
+      store(ran.value);
+      results.nodes[key] = ran.node;
       console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } catch (err) {
       console.log("FAILED");
@@ -122,30 +172,35 @@ async function main(): Promise<void> {
     }
   }
 
-  const warm = (mode: WarmOptions["mode"]): WarmOptions => ({
+  const warm = (mode: WarmOptions["mode"]) => async (): Promise<Job> => ({ kind: "warm", options: {
     mode,
     requests: quick ? 200 : mode === "echo" ? 2_000 : 1_000,
     warmup: quick ? 50 : 300,
     freshTokens: mode === "echo" ? (quick ? 50 : 300) : 0,
     computeRequests: mode === "lists" ? 0 : quick ? 100 : 1_000,
-    profileFile: values["profile-file"],
-  });
-  if (selected("scale")) await step("scale (policy load, list filtering)", { kind: "scale" }, (v: BenchResults["scale"]) => (results.scale = v));
-  if (selected("warm")) {
-    await step("warm (tools/call echo)", { kind: "warm", options: warm("echo") }, (v: BenchResults["warm"]) => (results.warm = v));
-    await step("warm (logging and metrics on)", { kind: "warm", options: warm("logging") }, (v: BenchResults["logging"]) => (results.logging = v), { quietStdout: true });
-    await step("warm (tools/list through the gateway)", { kind: "warm", options: warm("lists") }, (v: BenchResults["lists"]) => (results.lists = v));
-  }
-  if (selected("memory")) {
-    const job: Job = { kind: "memory", echoCalls: quick ? 200 : 2_000, listCalls: quick ? 20 : 100 };
-    await step("memory (deployed bundle)", job, (v: BenchResults["memory"]) => (results.memory = v));
-  }
-  if (selected("cold-start")) {
-    await step("cold start (bundle, init)", { kind: "cold-start", runs: quick ? 3 : 10 }, (v: BenchResults["coldStart"]) => (results.coldStart = v));
-  }
-  if (selected("throughput")) {
-    const job: Job = { kind: "throughput", connections: 32, seconds: quick ? 2 : 5, rounds: quick ? 1 : 2 };
-    await step("throughput (local server, concurrency 32)", job, (v: BenchResults["throughput"]) => (results.throughput = v));
+    profileFile: values["profile-file"] === undefined ? undefined : resolve(values["profile-file"]),
+    bundle: (await bundled()).lambda,
+  } });
+  try {
+    if (selected("scale")) await step("scale (policy load, list filtering)", { kind: "scale" }, "scale", (v: BenchResults["scale"]) => (results.scale = v));
+    if (selected("warm")) {
+      await step("warm (tools/call echo)", warm("echo"), "warm", (v: BenchResults["warm"]) => (results.warm = v));
+      await step("warm (logging and metrics on)", warm("logging"), "logging", (v: BenchResults["logging"]) => (results.logging = v), { quietStdout: true });
+      await step("warm (tools/list through the gateway)", warm("lists"), "lists", (v: BenchResults["lists"]) => (results.lists = v));
+    }
+    if (selected("memory")) {
+      const job: Job = { kind: "memory", echoCalls: quick ? 200 : 2_000, listCalls: quick ? 20 : 100 };
+      await step("memory (deployed bundle)", job, "memory", (v: BenchResults["memory"]) => (results.memory = v));
+    }
+    if (selected("cold-start")) {
+      await step("cold start (bundle, init)", { kind: "cold-start", runs: quick ? 3 : 10 }, "coldStart", (v: BenchResults["coldStart"]) => (results.coldStart = v));
+    }
+    if (selected("throughput")) {
+      const job = async (): Promise<Job> => ({ kind: "throughput", connections: 32, seconds: quick ? 2 : 5, rounds: quick ? 1 : 2, bundle: (await bundled()).server });
+      await step("throughput (local server, concurrency 32)", job, "throughput", (v: BenchResults["throughput"]) => (results.throughput = v));
+    }
+  } finally {
+    if (bundles) await removeBenchBundles(bundles);
   }
 
   results.seconds = (performance.now() - started) / 1000;

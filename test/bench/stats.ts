@@ -57,11 +57,27 @@ export async function repeat(fn: () => unknown, options: { minRuns: number; maxR
   return times;
 }
 
+/** The Node.js the benchmarks' processes run on (run.ts chooses it). */
+export interface BenchNode {
+  path: string;
+  /** The path as shown: relative to the project when inside it. */
+  shown: string;
+  version: string;
+  /** "test tools": test/tools/node_modules/node (the Lambda runtime's major); "fallback": that is missing, the
+   * harness's own node; "chosen": given with --node. */
+  source: "test tools" | "fallback" | "chosen";
+  /** The major of the function's Lambda runtime, read from the construct, and whether `version` is of it. */
+  lambdaMajor: number | undefined;
+  matchesLambda: boolean | undefined;
+}
+
 export interface Machine {
   cpu: string;
   cores: number;
   ramGb: number;
+  /** The harness's node (run.ts); the benchmarks run on `benchNode`. */
   node: string;
+  benchNode?: BenchNode;
   os: string;
   /** 1-minute load average when the run started, and when it ended: how busy the machine was. */
   loadAtStart: number;

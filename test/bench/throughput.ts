@@ -1,23 +1,24 @@
 /**
  * Local server throughput: the gateway served by the local adapter (functions/adapters/node-server.ts, configured by
  * loadConfigFromEnv + createGatewayFromConfig as `mcp-sso-gateway serve` is), the walkthrough policy, the bench
- * backend in its own process. autocannon, in a third process, sends the boss's `tools/call echo` over `connections`
- * keep-alive connections, alternately straight to the backend and through the gateway, for `seconds` each, twice.
- * The figure is the ratio of requests per second, gateway / direct. As this process then runs the gateway alone, its
- * CPU time over a gateway run, per request, is the gateway's CPU per request under load (local adapter included).
+ * backend in its own process. The server is the local-server bundle (local-server-entry.ts built by bundles.ts with
+ * the Lambda function's esbuild options), imported into this process: the code that runs is esbuild's output, as on
+ * Lambda, not tsx's per-file transform of the sources. autocannon, in a third process, sends the boss's
+ * `tools/call echo` over `connections` keep-alive connections, alternately straight to the backend and through the
+ * gateway, for `seconds` each, twice. The figure is the ratio of requests per second, gateway / direct. As this
+ * process then runs the gateway alone, its CPU time over a gateway run, per request, is the gateway's CPU per request
+ * under load (local adapter included).
  */
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { serveGateway } from "../../functions/adapters/node-server.js";
-import { createJsonLogger } from "../../functions/adapters/logger.js";
-import { loadConfigFromEnv } from "../../functions/config/gateway-config.js";
-import { createGatewayFromConfig } from "../../functions/core/create-gateway-from-config.js";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { setFunctionEnvironment } from "../support/function-environment.js";
 import { AUDIENCE, ISSUER, startIdentityProvider } from "../support/identity-provider.js";
 import { startBenchBackend } from "./backend.js";
 import { ECHO_TEXT, clientHeaders, echoCall } from "./fixtures.js";
 import { mean } from "./stats.js";
+
+type LocalServerBundle = typeof import("./local-server-entry.js");
 
 const WALKTHROUGH_POLICY = fileURLToPath(new URL("../../policies/walkthrough.yaml", import.meta.url));
 const AUTOCANNON = createRequire(import.meta.url).resolve("autocannon");
@@ -72,6 +73,14 @@ export interface ThroughputSide {
   failed: number;
 }
 
+export interface ThroughputOptions {
+  connections: number;
+  seconds: number;
+  rounds: number;
+  /** The local-server bundle (bundles.ts: buildBenchBundles). */
+  bundle: string;
+}
+
 export interface ThroughputResult {
   connections: number;
   seconds: number;
@@ -108,14 +117,13 @@ function side(runs: LoadRun[]): ThroughputSide {
   };
 }
 
-export async function runThroughput(options: { connections: number; seconds: number; rounds: number }): Promise<ThroughputResult> {
+export async function runThroughput(options: ThroughputOptions): Promise<ThroughputResult> {
   const [idp, backend] = await Promise.all([startIdentityProvider(), startBenchBackend()]);
   // The JSON logger, silenced (as in the warm benchmark): formatting access-log lines is measured there.
   process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
   setFunctionEnvironment({ MCP_BACKEND_URL: backend.url, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWKS_URI: idp.jwksUri, POLICY_FILE: WALKTHROUGH_POLICY });
-  const gateway = createGatewayFromConfig(loadConfigFromEnv(), createJsonLogger());
-  await gateway.warmUp();
-  const server = await serveGateway(gateway, { port: 0 });
+  const { startLocalGateway } = (await import(pathToFileURL(options.bundle).href)) as LocalServerBundle;
+  const server = await startLocalGateway();
   try {
     const token = await idp.token({ subject: "pointy-haired-boss", claims: { roles: ["admin"] }, expiresIn: "1h" });
     const targets = {

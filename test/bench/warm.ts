@@ -1,9 +1,10 @@
 /**
- * Warm overhead: the real Lambda entry point (functions/handler.ts) invoked in-process with HTTP API (payload 2.0)
- * events, against the bench backend in another process, alternating with the same JSON-RPC request sent straight to
- * that backend with fetch. Latency is wall time per request; CPU is process.cpuUsage() around each request, so
- * "gateway CPU besides the backend hop" = CPU per gateway invocation - CPU per direct request (the client side of
- * the HTTP exchange is in both; the backend's CPU is in neither).
+ * Warm overhead: the real Lambda entry point (functions/handler.ts), bundled as deployed (bundles.ts: esbuild with
+ * the construct's options, `@aws-sdk/*` external and resolved from node_modules), imported and invoked in-process
+ * with HTTP API (payload 2.0) events, against the bench backend in another process, alternating with the same
+ * JSON-RPC request sent straight to that backend with fetch. Latency is wall time per request; CPU is
+ * process.cpuUsage() around each request, so "gateway CPU besides the backend hop" = CPU per gateway invocation - CPU
+ * per direct request (the client side of the HTTP exchange is in both; the backend's CPU is in neither).
  *
  * Modes (one per process, since the handler reads its configuration once, when imported):
  * - echo:    walkthrough policy, the boss calls `echo`; logging silenced. Also a fresh token per request, the peak
@@ -16,7 +17,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { JsonWebKey } from "node:crypto";
 import { publicJwk } from "../../functions/demo/identity-provider.js";
 import { httpApiEvent, lambdaContext } from "../support/api-gateway-events.js";
@@ -42,6 +43,8 @@ export interface WarmOptions {
   computeRequests: number;
   /** Write the raw .cpuprofile here. */
   profileFile?: string;
+  /** The Lambda bundle to import (bundles.ts: buildBenchBundles), its source map beside it. */
+  bundle: string;
 }
 
 export interface PairStats {
@@ -149,8 +152,9 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
       process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
       process.env.POWERTOOLS_METRICS_DISABLED = "true";
     }
-    // The module reads its configuration and warms up (keys, policy) when imported, as on a Lambda cold start.
-    const { handler } = (await import("../../functions/handler.js")) as { handler: Handler };
+    // The module reads its configuration and warms up (keys, policy) when imported, as on a Lambda cold start. It is
+    // the bundle the function deploys, not the sources through tsx (whose transform wraps functions in naming calls).
+    const { handler } = (await import(pathToFileURL(options.bundle).href)) as { handler: Handler };
     const claims = options.mode === "lists" ? { roles: BENCH_ROLES } : { roles: ["admin"] };
     const subject = options.mode === "lists" ? BENCH_SUBJECT : "pointy-haired-boss";
     const token = await idp.token({ subject, claims, expiresIn: "1h" });
@@ -237,7 +241,7 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
         const runs = Array.from({ length: n }, (_, i) => invocation(echoCall(i), token));
         const profile = await profileWhile(n, async () => {
           for (const run of runs) check({ ms: 0, cpuUs: 0, ...(await run()) }, "gateway", ECHO_TEXT);
-        }, options.profileFile);
+        }, { saveTo: options.profileFile, bundle: options.bundle });
         return { samples, profile };
       });
       if (intercepted >= options.warmup + (value.profile ? 2 : 1) * n) {
