@@ -1,4 +1,5 @@
 /** docs/performance.md: the machine, every figure with its target, the details behind them, and how each is obtained. */
+import { GAPS } from "./gaps.js";
 import { METHOD } from "./method.js";
 import type { BenchResults, Row } from "./report.js";
 import { summaryLine } from "./report.js";
@@ -130,6 +131,7 @@ export function renderDocument(r: BenchResults, rows: Row[]): string {
     summaryLine(r),
     "```",
     "",
+    GAPS,
     "## Details",
     "",
     ...details(r),
