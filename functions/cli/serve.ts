@@ -1,8 +1,9 @@
 /** `mcp-sso-gateway serve`: the gateway alone, on PORT (default 9000), configured like the Lambda function. */
 import { createJsonLogger } from "../adapters/logger.js";
 import { serveGateway, type LocalServer } from "../adapters/node-server.js";
-import { loadConfigFromEnv } from "../config/gateway-config.js";
+import { loadConfigFromEnv, type GatewayConfig } from "../config/gateway-config.js";
 import { createGatewayFromConfig } from "../core/create-gateway-from-config.js";
+import type { GatewayLogger } from "../logging.js";
 import { UsageError } from "./usage-error.js";
 
 const HELP = `Usage: mcp-sso-gateway serve
@@ -36,18 +37,23 @@ export function closeOnSignal(servers: LocalServer[]): void {
   process.once("SIGTERM", stop);
 }
 
+/** The gateway configured from environment variables, warmed up and listening: what `serve` runs, without its log line. */
+export async function startGatewayServer(logger: GatewayLogger, listen: { port: number; hostname?: string }): Promise<{ server: LocalServer; config: GatewayConfig }> {
+  const config = loadConfigFromEnv();
+  const gateway = createGatewayFromConfig(config, logger);
+  await gateway.warmUp();
+  return { server: await serveGateway(gateway, listen), config };
+}
+
 export async function serve(args: string[]): Promise<void> {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(HELP);
     return;
   }
   if (args.length > 0) throw new UsageError(`serve takes no arguments (settings are environment variables)\n\n${HELP}`);
-  const config = loadConfigFromEnv();
   const port = portFromEnv("PORT", 9000);
   const logger = createJsonLogger();
-  const gateway = createGatewayFromConfig(config, logger);
-  await gateway.warmUp();
-  const server = await serveGateway(gateway, { port, hostname: process.env.HOST || "127.0.0.1" });
+  const { server, config } = await startGatewayServer(logger, { port, hostname: process.env.HOST || "127.0.0.1" });
   logger.info("gateway listening", { url: `${server.url}${config.mcpPath}`, backend: config.backendUrl.href });
   closeOnSignal([server]);
 }
