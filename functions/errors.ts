@@ -129,6 +129,18 @@ export class SessionKeyUnavailableError extends GatewayError {
   }
 }
 
+/**
+ * The request's `Origin` or `Host` is not one the gateway serves (DNS-rebinding protection, required of MCP servers):
+ * 403, before anything else is looked at.
+ */
+export class ForbiddenOriginError extends GatewayError {
+  readonly status = 403;
+  readonly rpcCode = -32001;
+  constructor(header: "Origin" | "Host", reason: string) {
+    super(`Forbidden: this ${header} is not allowed`, reason);
+  }
+}
+
 /** The route does not exist on this gateway. */
 export class NotFoundError extends GatewayError {
   readonly status = 404;

@@ -46,6 +46,11 @@ export interface GatewaySettings {
   issuers?: string;
   /** Context `corsAllowedOrigins`: origins of browser-based MCP clients allowed to call the gateway, comma-separated. */
   corsAllowedOrigins?: string;
+  /**
+   * Context `allowedHosts`: host names the function answers to, comma-separated (others get 403). API Gateway routes
+   * only requests for its own domains, so this is needed only to refuse one of them (e.g. the execute-api domain).
+   */
+  allowedHosts?: string;
 }
 
 /** Context key → the environment variable it becomes, for renaming runtime messages. */
@@ -55,6 +60,7 @@ const CONTEXT_FOR_ENV: Readonly<Record<string, string>> = {
   JWT_REQUIRED_SCOPES: "requiredScopes",
   JWT_CLIENT_IDS: "clientIds",
   CORS_ALLOWED_ORIGINS: "corsAllowedOrigins",
+  ALLOWED_HOSTS: "allowedHosts",
   JWT_ISSUER: "issuer",
   JWT_AUDIENCE: "audience",
   JWKS_URI: "jwksUri",
@@ -85,6 +91,7 @@ export function functionEnvironment(settings: GatewaySettings): Record<string, s
     ...(settings.clientIds ? { JWT_CLIENT_IDS: settings.clientIds } : {}),
     ...(settings.issuers ? { JWT_ISSUERS: settings.issuers } : {}),
     ...(settings.corsAllowedOrigins ? { CORS_ALLOWED_ORIGINS: settings.corsAllowedOrigins } : {}),
+    ...(settings.allowedHosts ? { ALLOWED_HOSTS: settings.allowedHosts } : {}),
   };
 }
 
@@ -113,6 +120,7 @@ export function settingsFromContext(context: (key: string) => unknown, stackName
     clientIds: text(context("clientIds")),
     issuers: text(context("issuers")),
     corsAllowedOrigins: text(context("corsAllowedOrigins")),
+    allowedHosts: text(context("allowedHosts")),
   };
   validateSettings(settings);
   return settings;

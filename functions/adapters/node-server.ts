@@ -9,6 +9,9 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
+/** Where a local server listens unless told otherwise: this machine only. */
+export const LOCAL_HOSTNAME = "127.0.0.1";
+
 export interface LocalServerOptions {
   /** TCP port; 0 picks a free one. */
   port: number;
@@ -18,7 +21,7 @@ export interface LocalServerOptions {
 
 /** Serves any `fetch(Request) → Response` function on node:http. */
 export function serveFetch(fetch: (request: Request) => Promise<Response>, options: LocalServerOptions): Promise<LocalServer> {
-  const hostname = options.hostname ?? "127.0.0.1";
+  const hostname = options.hostname ?? LOCAL_HOSTNAME;
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: (request) => fetch(request), port: options.port, hostname, overrideGlobalObjects: false }, (info: AddressInfo) => {
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address;

@@ -6,8 +6,9 @@
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { createJsonLogger } from "../adapters/logger.js";
-import { serveGateway } from "../adapters/node-server.js";
+import { LOCAL_HOSTNAME, serveGateway } from "../adapters/node-server.js";
 import { loadConfigFromEnv } from "../config/gateway-config.js";
+import { withLoopbackHostDefault } from "../config/loopback.js";
 import { createGatewayFromConfig } from "../core/create-gateway-from-config.js";
 import { startEchoServer } from "../demo/echo-server.js";
 import { JWKS_PATH, loadOrCreateSigningKey, mintToken, publicJwk, serveJwks } from "../demo/identity-provider.js";
@@ -45,7 +46,8 @@ export async function demo(args: string[]): Promise<void> {
   // 3. The backend, and the gateway in front of it, configured exactly as `serve` and the Lambda are.
   const echo = await startEchoServer(echoPort);
   const policyFile = process.env.POLICY_FILE || WALKTHROUGH_POLICY;
-  const config = loadConfigFromEnv({
+  const hostname = process.env.HOST || LOCAL_HOSTNAME;
+  const config = withLoopbackHostDefault(loadConfigFromEnv({
     ...process.env,
     MCP_BACKEND_URL: `${echo.url}/mcp`,
     JWT_ISSUER: DEMO_ISSUER,
@@ -54,10 +56,10 @@ export async function demo(args: string[]): Promise<void> {
     POLICY_FILE: policyFile,
     POLICY_SSM_PATH: undefined,
     POLICY_CACHE_SECONDS: process.env.POLICY_CACHE_SECONDS || "2",
-  });
+  }), hostname);
   const gateway = createGatewayFromConfig(config, createJsonLogger());
   await gateway.warmUp();
-  const server = await serveGateway(gateway, { port: gatewayPort, hostname: process.env.HOST || "127.0.0.1" });
+  const server = await serveGateway(gateway, { port: gatewayPort, hostname });
   const gatewayUrl = `${server.url.replace("127.0.0.1", "localhost")}${config.mcpPath}`;
   closeOnSignal([server, echo, idp]);
 

@@ -1,7 +1,8 @@
 /** `mcp-sso-gateway serve`: the gateway alone, on PORT (default 9000), configured like the Lambda function. */
 import { createJsonLogger } from "../adapters/logger.js";
-import { serveGateway, type LocalServer } from "../adapters/node-server.js";
+import { LOCAL_HOSTNAME, serveGateway, type LocalServer } from "../adapters/node-server.js";
 import { loadConfigFromEnv, type GatewayConfig } from "../config/gateway-config.js";
+import { withLoopbackHostDefault } from "../config/loopback.js";
 import { createGatewayFromConfig } from "../core/create-gateway-from-config.js";
 import type { GatewayLogger } from "../logging.js";
 import { UsageError } from "./usage-error.js";
@@ -16,8 +17,9 @@ Runs the gateway on http://HOST:PORT<MCP_PATH>. Settings come from environment v
   POLICY_FILE | POLICY_SSM_PATH   where the authorization policy lives (one is required)
   ROLES_CLAIM           claim holding the caller's roles (default roles)
   POLICY_CACHE_SECONDS, BACKEND_TIMEOUT_MS, MCP_PATH, PUBLIC_URL, AUTHORIZATION_SERVERS, MAX_BODY_BYTES
+  CORS_ALLOWED_ORIGINS, ALLOWED_HOSTS   browser origins and Host names let in (others: 403)
   PORT                  listening port (default 9000)
-  HOST                  listening address (default 127.0.0.1)`;
+  HOST                  listening address (default 127.0.0.1; on loopback, ALLOWED_HOSTS defaults to this machine's names)`;
 
 /** Parses PORT; a bad value is refused with a message naming it. */
 export function portFromEnv(name: string, fallback: number, env = process.env): number {
@@ -39,7 +41,7 @@ export function closeOnSignal(servers: LocalServer[]): void {
 
 /** The gateway configured from environment variables, warmed up and listening: what `serve` runs, without its log line. */
 export async function startGatewayServer(logger: GatewayLogger, listen: { port: number; hostname?: string }): Promise<{ server: LocalServer; config: GatewayConfig }> {
-  const config = loadConfigFromEnv();
+  const config = withLoopbackHostDefault(loadConfigFromEnv(), listen.hostname ?? LOCAL_HOSTNAME);
   const gateway = createGatewayFromConfig(config, logger);
   await gateway.warmUp();
   return { server: await serveGateway(gateway, listen), config };
@@ -53,7 +55,7 @@ export async function serve(args: string[]): Promise<void> {
   if (args.length > 0) throw new UsageError(`serve takes no arguments (settings are environment variables)\n\n${HELP}`);
   const port = portFromEnv("PORT", 9000);
   const logger = createJsonLogger();
-  const { server, config } = await startGatewayServer(logger, { port, hostname: process.env.HOST || "127.0.0.1" });
+  const { server, config } = await startGatewayServer(logger, { port, hostname: process.env.HOST || LOCAL_HOSTNAME });
   logger.info("gateway listening", { url: `${server.url}${config.mcpPath}`, backend: config.backendUrl.href });
   closeOnSignal([server]);
 }

@@ -44,6 +44,11 @@ function integer(min: number, max: number, fallback: number) {
   return z.pipe(z.optional(z.pipe(z.pipe(digits, z.transform(Number)), inRange)), z.transform((v) => v ?? fallback));
 }
 
+/** A host name or address as the Host header carries it, with or without a port (`localhost`, `[::1]:9000`). */
+const hostEntry = z.string().check(
+  z.regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, { error: "must list host names such as mcp.example.com or localhost:9000" }),
+);
+
 /** A comma-separated list; blank entries are dropped. */
 const list = z.pipe(
   z.string({ error: "is required" }),
@@ -89,6 +94,7 @@ export const envSchema = z.object({
   AUTHORIZATION_SERVERS: z.optional(list),
   SCOPES_SUPPORTED: z.optional(list),
   CORS_ALLOWED_ORIGINS: z.optional(listOf(origin)),
+  ALLOWED_HOSTS: z.optional(listOf(hostEntry)),
   BACKEND_IDENTITY_HEADERS: z.optional(listOf(identityHeader)),
   MAX_BODY_BYTES: integer(1024, 10 * 1_048_576, DEFAULTS.MAX_BODY_BYTES),
   BACKEND_CREDENTIAL_HEADER: z.optional(gatewayHeaderName),

@@ -98,9 +98,18 @@ export interface GatewayConfig {
   /**
    * `CORS_ALLOWED_ORIGINS`: comma-separated origins (`https://app.example.com`) whose browser-based MCP clients may call
    * the gateway; `*` allows any origin. CORS is answered before authentication (preflights carry no token), and
-   * exposes Mcp-Session-Id, Mcp-Protocol-Version and WWW-Authenticate. Default: none (no CORS headers).
+   * exposes Mcp-Session-Id, Mcp-Protocol-Version and WWW-Authenticate. These are also the only foreign origins let in:
+   * a request whose `Origin` header names another origin than these, the gateway's own (its request URL or
+   * `PUBLIC_URL`), gets 403, as MCP requires of servers. Default: none (no CORS headers; same origin only).
    */
   corsAllowedOrigins: string[];
+  /**
+   * `ALLOWED_HOSTS`: comma-separated host names (`mcp.example.com`, or `localhost:9000` for one port only) the gateway
+   * answers to; a request whose `Host` is not among them gets 403 (DNS-rebinding protection). Default: not checked,
+   * except by the local server listening on a loopback address, which answers to `localhost`, `127.0.0.1` and `[::1]`
+   * only. API Gateway routes only requests addressed to its own domains, so the Lambda function needs none.
+   */
+  allowedHosts: string[] | undefined;
   /**
    * `BACKEND_IDENTITY_HEADERS`: claims sent to the backend as request headers, as `Header=claim` pairs,
    * comma-separated (`X-User-Id=sub,X-User-Email=email,X-User-Roles=roles`), so the backend knows who is calling
@@ -200,6 +209,7 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
     publicUrl: e.PUBLIC_URL,
     authorizationServers: e.AUTHORIZATION_SERVERS ?? issuers.flatMap((i) => (httpsUrlOrUndefined(i.issuer) ? [i.issuer] : [])),
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS ?? [],
+    allowedHosts: e.ALLOWED_HOSTS?.map((host) => host.toLowerCase()),
     backendIdentityHeaders: (e.BACKEND_IDENTITY_HEADERS ?? []).map((pair) => {
       const at = pair.indexOf("=");
       return { header: pair.slice(0, at), claim: pair.slice(at + 1).trim() };

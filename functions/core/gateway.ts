@@ -1,7 +1,7 @@
 /**
  * The gateway core: a web-standard `fetch(Request) → Response`, shared by every adapter (Lambda, local server).
  *
- * Request path: route → bearer token → verified identity → policy in force → JSON-RPC body judged message by
+ * Request path: Origin and Host checked → route → bearer token → verified identity → policy in force → JSON-RPC body judged message by
  * message → forwarded to the backend → list results filtered → one access-log line.
  */
 import type { TokenVerifier } from "../auth/token-verifier.js";
@@ -11,6 +11,7 @@ import { NotFoundError, PolicyUnavailableError, ProtocolError, SessionNotFoundEr
 import { AccessLog } from "../http/access-log.js";
 import { Cors } from "../http/cors.js";
 import { errorToResponse, jsonResponse, logReason } from "../http/error-response.js";
+import { RequestOriginCheck } from "../http/request-origin.js";
 import { isMetadataPath, metadataUrl, protectedResourceMetadata, publicBase } from "../http/protected-resource.js";
 import type { GatewayLogger } from "../logging.js";
 import type { GatewayMetrics } from "../metrics.js";
@@ -66,6 +67,8 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
   const { config, verifier, policies, logger } = deps;
   const sessions = deps.sessions ?? createSessionBinding(undefined, logger);
   const servedMethods = options.serverStreams === false ? ["POST", "DELETE"] : ["GET", "POST", "DELETE"];
+  const requestOrigin = new RequestOriginCheck(config);
+  const cors = new Cors(config.corsAllowedOrigins);
 
   async function handleMcp(request: Request, log: AccessLog, setRpcId: (id: JsonRpcId) => void): Promise<Response> {
     if (!servedMethods.includes(request.method)) {
@@ -135,6 +138,9 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     const path = log.entry.path;
     let rpcId: JsonRpcId | undefined;
     try {
+      requestOrigin.check(request, log.url);
+      const preflight = cors.preflight(request);
+      if (preflight) return preflight;
       if (path === config.mcpPath) {
         return await handleMcp(request, log, (id) => {
           rpcId = id;
@@ -161,12 +167,8 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     }
   }
 
-  const cors = new Cors(config.corsAllowedOrigins);
-
   return {
     async fetch(request) {
-      const preflight = cors.preflight(request);
-      if (preflight) return preflight;
       return cors.decorate(request, await handle(request));
     },
     async warmUp() {

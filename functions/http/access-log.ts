@@ -24,12 +24,16 @@ export class AccessLog {
   private readonly startedAt = performance.now();
   private written = false;
 
+  /** The request's URL, parsed once for everyone. */
+  readonly url: URL;
+
   constructor(
     private readonly logger: GatewayLogger,
     request: Request,
     private readonly metrics: GatewayMetrics = NO_METRICS,
   ) {
-    this.entry = { time: new Date().toISOString(), httpMethod: request.method, path: new URL(request.url).pathname };
+    this.url = new URL(request.url);
+    this.entry = { time: new Date().toISOString(), httpMethod: request.method, path: this.url.pathname };
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) this.entry.sessionId = sessionId;
   }

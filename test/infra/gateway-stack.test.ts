@@ -178,6 +178,14 @@ describe("identity providers", () => {
     expect(variables).not.toHaveProperty("JWT_AUDIENCE");
   });
 
+  it("passes browser origins and host names to the function, refusing a bad host at synth under its context key", () => {
+    const stack = new GatewayStack(new App(), "Origins", { settings: { ...SETTINGS, frontDoor: "httpApi", corsAllowedOrigins: "https://app.example.com", allowedHosts: "mcp.example.com" } });
+    Template.fromStack(stack).hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ CORS_ALLOWED_ORIGINS: "https://app.example.com", ALLOWED_HOSTS: "mcp.example.com" }) },
+    });
+    expect(() => new GatewayStack(new App(), "BadHost", { settings: { ...SETTINGS, frontDoor: "httpApi", allowedHosts: "https://mcp.example.com" } })).toThrow("'allowedHosts'.0 must list host names");
+  });
+
   it("refuses a bad issuers list at synth, naming the place", () => {
     expect(() => new GatewayStack(new App(), "Bad", { settings: { ...SETTINGS, issuer: "", audience: [], jwksUri: undefined, rolesClaim: undefined, frontDoor: "httpApi", issuers: '[{"issuer":"https://a.example.com"}]' } })).toThrow(
       "'issuers'[0].audience is required",

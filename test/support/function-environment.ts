@@ -1,6 +1,7 @@
 /**
- * Sets the environment a Lambda entry module reads when it is imported, leaving every gateway variable not given
- * unset (so the developer's own shell cannot leak in), and returns a function that restores what was there.
+ * Sets the environment a Lambda entry module reads when it is imported: the variables given, and every common gateway
+ * variable not given left unset (so the developer's own shell cannot leak in). Returns a function that restores what
+ * was there.
  */
 const GATEWAY_VARIABLES = [
   "MCP_BACKEND_URL", "JWT_ISSUER", "JWT_AUDIENCE", "JWKS_URI", "POLICY_FILE", "POLICY_SSM_PATH", "PUBLIC_URL",
@@ -9,8 +10,9 @@ const GATEWAY_VARIABLES = [
 ];
 
 export function setFunctionEnvironment(env: Record<string, string | undefined>): () => void {
-  const saved = Object.fromEntries(GATEWAY_VARIABLES.map((name) => [name, process.env[name]]));
-  for (const name of GATEWAY_VARIABLES) {
+  const names = [...new Set([...GATEWAY_VARIABLES, ...Object.keys(env)])];
+  const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+  for (const name of names) {
     if (env[name] === undefined) delete process.env[name];
     else process.env[name] = env[name];
   }

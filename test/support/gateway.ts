@@ -2,8 +2,9 @@
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { serveGateway } from "../../functions/adapters/node-server.js";
+import { LOCAL_HOSTNAME, serveGateway } from "../../functions/adapters/node-server.js";
 import { loadConfigFromEnv } from "../../functions/config/gateway-config.js";
+import { withLoopbackHostDefault } from "../../functions/config/loopback.js";
 import { createGatewayFromConfig } from "../../functions/core/create-gateway-from-config.js";
 import type { GatewayOptions } from "../../functions/core/gateway.js";
 import type { GatewayLogger } from "../../functions/logging.js";
@@ -46,7 +47,7 @@ export interface TestGateway {
 
 export async function startGateway(env: Record<string, string | undefined>, options: GatewayOptions = {}): Promise<TestGateway> {
   const logger = new CollectingLogger();
-  const config = loadConfigFromEnv(env);
+  const config = withLoopbackHostDefault(loadConfigFromEnv(env), LOCAL_HOSTNAME);
   const gateway = createGatewayFromConfig(config, logger, options);
   await gateway.warmUp();
   const server = await serveGateway(gateway, { port: 0 });

@@ -240,8 +240,15 @@ describe("loadConfigFromEnv: CORS and identity headers", () => {
     ]);
   });
 
+  it("reads allowed hosts, lower-cased; none configured means Host is not checked", () => {
+    expect(loadConfigFromEnv({ ...MINIMAL, ALLOWED_HOSTS: "MCP.example.com, localhost:9000, [::1]" }).allowedHosts).toEqual(["mcp.example.com", "localhost:9000", "[::1]"]);
+    expect(loadConfigFromEnv(MINIMAL).allowedHosts).toBeUndefined();
+  });
+
   it.each([
     [{ CORS_ALLOWED_ORIGINS: "https://app.example.com/path" }, "CORS_ALLOWED_ORIGINS"],
+    [{ ALLOWED_HOSTS: "https://mcp.example.com" }, "ALLOWED_HOSTS.0 must list host names such as mcp.example.com or localhost:9000"],
+    [{ ALLOWED_HOSTS: "mcp.example.com/mcp" }, "ALLOWED_HOSTS"],
     [{ BACKEND_IDENTITY_HEADERS: "X-User-Id" }, "BACKEND_IDENTITY_HEADERS"],
     [{ BACKEND_IDENTITY_HEADERS: "Mcp-Session-Id=sub" }, "BACKEND_IDENTITY_HEADERS"],
   ])("refuses %j", (extra, variable) => {
