@@ -17,10 +17,17 @@ interface MessageRefusal {
   message: string;
 }
 
-function judgeMessage(message: JsonRpcMessage, judge: Judge, log: AccessLog): MessageRefusal | undefined {
+/** Methods a front door cannot carry, each with the reason; e.g. long-lived streams on a buffered one. */
+export type NotCarried = ReadonlyMap<string, string>;
+
+function judgeMessage(message: JsonRpcMessage, judge: Judge, log: AccessLog, notCarried: NotCarried): MessageRefusal | undefined {
   if (message.method !== undefined && isDisguisedGovernedMethod(message.method)) {
     log.entry.reason = `method ${JSON.stringify(message.method)} imitates a governed MCP method`;
     return { code: RpcCode.MethodNotFound, message: `Method not found: ${message.method}` };
+  }
+  if (message.method !== undefined && notCarried.has(message.method)) {
+    log.entry.reason = `${message.method} is not carried by this front door: ${notCarried.get(message.method)}`;
+    return { code: RpcCode.MethodNotFound, message: `Method not found: ${message.method} is not available on this endpoint` };
   }
   const reference = referencedItem(message);
   if ("none" in reference) return undefined;
@@ -28,20 +35,28 @@ function judgeMessage(message: JsonRpcMessage, judge: Judge, log: AccessLog): Me
     log.entry.reason = reference.malformed;
     return { code: RpcCode.InvalidParams, message: `Invalid params: ${reference.malformed}` };
   }
-  const { item } = reference;
-  log.entry[item.kind] = item.name;
-  const decision = judge(item);
-  if (decision.rule) log.entry.rule = decision.rule;
-  if (decision.dryRun) log.recordDryRun(decision.dryRun);
-  if (decision.allowed) return undefined;
-  log.entry.reason = `${item.kind} ${JSON.stringify(item.name)} not allowed: ${decision.explanation}`;
-  return { code: RpcCode.InvalidParams, message: unknownItemMessage(item) };
+  if ("unsupported" in reference) {
+    log.entry.reason = `${message.method}: ${reference.unsupported}`;
+    return message.method === "tools/call"
+      ? { code: RpcCode.InvalidParams, message: `Invalid params: task-augmented requests are not supported (${reference.unsupported})` }
+      : { code: RpcCode.MethodNotFound, message: `Method not found: ${message.method}` };
+  }
+  for (const item of "item" in reference ? [reference.item] : reference.items) {
+    log.entry[item.kind] = item.name;
+    const decision = judge(item);
+    if (decision.rule) log.entry.rule = decision.rule;
+    if (decision.dryRun) log.recordDryRun(decision.dryRun);
+    if (decision.allowed) continue;
+    log.entry.reason = `${item.kind} ${JSON.stringify(item.name)} not allowed: ${decision.explanation}`;
+    return { code: RpcCode.InvalidParams, message: unknownItemMessage(item) };
+  }
+  return undefined;
 }
 
-export function authorizeBody(body: JsonRpcBody, judge: Judge, log: AccessLog): BodyVerdict {
+export function authorizeBody(body: JsonRpcBody, judge: Judge, log: AccessLog, notCarried: NotCarried = new Map()): BodyVerdict {
   const methods = body.messages.map((m) => m.method).filter((m): m is string => m !== undefined);
   if (methods.length > 0) log.entry.mcpMethod = methods.join(",");
-  const refusals = body.messages.map((message) => judgeMessage(message, judge, log));
+  const refusals = body.messages.map((message) => judgeMessage(message, judge, log, notCarried));
   if (refusals.every((refusal) => refusal === undefined)) {
     log.entry.decision = "allowed";
     return { allowed: true };

@@ -16,7 +16,7 @@ import { isMetadataPath, metadataUrl, protectedResourceMetadata, publicBase } fr
 import type { GatewayLogger } from "../logging.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { RpcCode, singleRequestId, type JsonRpcId } from "../mcp/jsonrpc.js";
-import { checkRoutingHeaders } from "../mcp/routing-headers.js";
+import { checkParamHeaders, checkRoutingHeaders } from "../mcp/routing-headers.js";
 import type { CompiledPolicy } from "../policy/compile.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
 import type { BackendCredential } from "../proxy/backend-credential.js";
@@ -25,7 +25,7 @@ import { filteredResponse } from "../proxy/filtered-response.js";
 import { identityHeaders } from "../proxy/identity-headers.js";
 import { createSessionBinding, type SessionBinding } from "../proxy/session-binding.js";
 import { forwardToBackend } from "../proxy/upstream.js";
-import { authorizeBody } from "./authorize-messages.js";
+import { authorizeBody, type NotCarried } from "./authorize-messages.js";
 import { createJudge } from "./judge.js";
 import { readJsonRpcPost } from "./read-body.js";
 
@@ -51,8 +51,10 @@ export interface GatewayDependencies {
 /** What the hosting runtime can do; adapters set these, the core only obeys them. */
 export interface GatewayOptions {
   /**
-   * Whether the runtime can hold a long-lived server-to-client stream (GET on the MCP endpoint). A buffered Lambda
-   * cannot: GET is then answered 405, which MCP clients take as "no standalone stream". Default true.
+   * Whether the runtime streams responses, so it can hold a long-lived server-to-client stream and deliver a server's
+   * requests during a call. A buffered Lambda cannot: GET is then answered 405, which MCP clients take as "no
+   * standalone stream"; `subscriptions/listen` is refused; and a request the server sends during a call (sampling,
+   * elicitation) ends the call with a JSON-RPC error instead of hanging until the timeout. Default true.
    */
   serverStreams?: boolean;
 }
@@ -68,6 +70,8 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
   const sessions = deps.sessions ?? createSessionBinding(undefined, logger);
   const servedMethods = options.serverStreams === false ? ["POST", "DELETE"] : ["GET", "POST", "DELETE"];
   const requestOrigin = new RequestOriginCheck(config);
+  // A buffered runtime cannot hold the long-lived stream a listen opens (2026-07-28), as it cannot hold a GET stream.
+  const notCarried: NotCarried = new Map(options.serverStreams === false ? [["subscriptions/listen", "a buffered front door cannot hold a long-lived stream"]] : []);
   const cors = new Cors(config.corsAllowedOrigins);
 
   async function handleMcp(request: Request, log: AccessLog, setRpcId: (id: JsonRpcId) => void): Promise<Response> {
@@ -81,6 +85,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     const pendingRequestId = post ? singleRequestId(post.parsed) : undefined;
     if (pendingRequestId !== undefined) setRpcId(pendingRequestId);
     checkRoutingHeaders(request.headers, post?.parsed);
+    checkParamHeaders(request.headers, post?.parsed);
     const backendSessionId = await openSession(request, identity, log);
 
     const policy = await policies.current();
@@ -88,7 +93,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     const judge = createJudge(policy, identity, config.policyDryRun);
 
     if (post) {
-      const verdict = authorizeBody(post.parsed, judge, log);
+      const verdict = authorizeBody(post.parsed, judge, log, notCarried);
       if (!verdict.allowed) {
         const refusal = post.parsed.batch ? verdict.responses : verdict.responses[0];
         const status = verdict.responses.every((r) => r.id === null) ? 400 : 200;
@@ -114,7 +119,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       ...identityHeaders(config.backendIdentityHeaders, identity),
       ...(backendSessionId === undefined ? [] : [["mcp-session-id", backendSessionId] as const]),
     ]);
-    const response = await filteredResponse(upstream, allows, log, pendingRequestId);
+    const response = await filteredResponse(upstream, allows, log, pendingRequestId, options.serverStreams !== false);
     const issuedSessionId = response.headers.get("mcp-session-id");
     if (issuedSessionId !== null) response.headers.set("mcp-session-id", await sessions.seal(issuedSessionId, identity));
     return response;

@@ -9,6 +9,12 @@ const EXPOSED_HEADERS = "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate"
 /** How long a browser may reuse a preflight answer, in seconds. */
 const PREFLIGHT_MAX_AGE = "600";
 
+/** The `Mcp-Param-*` headers a preflight asks for (their names depend on each tool, so they cannot be listed ahead). */
+function requestedParamHeaders(request: Request): string[] {
+  const requested = request.headers.get("access-control-request-headers") ?? "";
+  return requested.split(",").map((name) => name.trim()).filter((name) => /^mcp-param-[A-Za-z0-9!#$%&'*+.^_`|~-]+$/i.test(name));
+}
+
 export class Cors {
   private readonly anyOrigin: boolean;
   private readonly origins: ReadonlySet<string>;
@@ -33,7 +39,7 @@ export class Cors {
     if (origin) {
       headers.set("access-control-allow-origin", origin);
       headers.set("access-control-allow-methods", ALLOWED_METHODS);
-      headers.set("access-control-allow-headers", ALLOWED_HEADERS);
+      headers.set("access-control-allow-headers", [ALLOWED_HEADERS, ...requestedParamHeaders(request)].join(", "));
       headers.set("access-control-max-age", PREFLIGHT_MAX_AGE);
     }
     // Without the allow headers the browser refuses the real request: nothing else needs saying.

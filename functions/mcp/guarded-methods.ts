@@ -7,8 +7,16 @@
 import type { ItemKind, PolicyItem } from "../policy/types.js";
 import type { JsonRpcMessage } from "./jsonrpc.js";
 
-/** What a client message asks to use: an item to judge, nothing to judge, or a malformed reference (refused). */
-export type ItemReference = { item: PolicyItem } | { none: true } | { malformed: string };
+/**
+ * What a client message asks to use: an item (or several) to judge, nothing to judge, a malformed reference, or
+ * something the gateway does not carry at all (both refused).
+ */
+export type ItemReference =
+  | { item: PolicyItem }
+  | { items: PolicyItem[] }
+  | { none: true }
+  | { malformed: string }
+  | { unsupported: string };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -21,11 +29,31 @@ function stringParam(params: unknown, key: string, kind: ItemKind, method: strin
 
 /** A tool call names the tool and carries its arguments, judged by argument-aware rules (none given: {}). */
 function toolCall(params: unknown, method: string): ItemReference {
+  if (isObject(params) && params.task !== undefined) return { unsupported: TASKS_NOT_CARRIED };
   const reference = stringParam(params, "name", "tool", method);
   if (!("item" in reference)) return reference;
   const args = isObject(params) ? params.arguments : undefined;
   if (args !== undefined && !isObject(args)) return { malformed: `${method} needs params.arguments as an object` };
   return { item: { ...reference.item, arguments: args ?? {} } };
+}
+
+/**
+ * Tasks (2025-11-25) are refused rather than carried: a task id outlives the request that created it, and the gateway
+ * keeps no state to bind it to the caller and the tool it came from. Servers' `tasks` capability is hidden from
+ * clients too (result-hints.ts), so a client that follows the protocol never asks.
+ */
+const TASKS_NOT_CARRIED = "tasks are not carried by this gateway";
+const refuseTasks = () => ({ unsupported: TASKS_NOT_CARRIED });
+
+/** `subscriptions/listen` (2026-07-28) names the resources whose updates it wants: each one is judged. */
+function listen(params: unknown, method: string): ItemReference {
+  const notifications = isObject(params) ? params.notifications : undefined;
+  if (!isObject(notifications)) return { malformed: `${method} needs params.notifications as an object` };
+  const uris = notifications.resourceSubscriptions ?? [];
+  if (!Array.isArray(uris) || !uris.every((uri) => typeof uri === "string")) {
+    return { malformed: `${method} needs params.notifications.resourceSubscriptions as a list of strings` };
+  }
+  return uris.length === 0 ? { none: true } : { items: uris.map((uri: string) => ({ kind: "resource", name: uri })) };
 }
 
 const REFERENCES: ReadonlyMap<string, (params: unknown, method: string) => ItemReference> = new Map(Object.entries({
@@ -40,6 +68,11 @@ const REFERENCES: ReadonlyMap<string, (params: unknown, method: string) => ItemR
     if (isObject(ref) && ref.type === "ref/resource") return stringParam(ref, "uri", "resource", method, "params.ref");
     return { malformed: `${method} needs params.ref of type ref/prompt or ref/resource` };
   },
+  "subscriptions/listen": listen,
+  "tasks/get": refuseTasks,
+  "tasks/result": refuseTasks,
+  "tasks/list": refuseTasks,
+  "tasks/cancel": refuseTasks,
 }));
 
 /** Method names the gateway judges or filters; near-misses of these are refused rather than passed on. */

@@ -5,9 +5,10 @@
  * result holds `tools`, `prompts`, `resources` or `resourceTemplates` as an array is filtered. So a list is filtered
  * wherever it travels (JSON body, SSE event, batch, a stream resumed with GET), and a backend that answers under an
  * unexpected id cannot slip one through. Items whose identifying field is not a string are removed (fail closed).
- * Everything else in the result, `nextCursor` included, is left as it was.
+ * Everything else in the result, `nextCursor` included, is left as it was, but for the hints result-hints.ts corrects.
  */
 import type { ItemKind, PolicyItem } from "../policy/types.js";
+import { correctResultHints } from "./result-hints.js";
 
 /** Result key, item kind, and the item field the policy matches on. */
 const LIST_SHAPES: ReadonlyArray<readonly [string, ItemKind, string]> = [
@@ -23,7 +24,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Filters one parsed message (or batch). Returns the same object untouched when nothing was removed. */
+/**
+ * Filters one parsed message (or batch), and corrects its result's hints (result-hints.ts). Returns the same object
+ * untouched when nothing changed.
+ */
 export function filterListResults(message: unknown, allows: ItemPredicate): { message: unknown; removed: number } {
   if (Array.isArray(message)) {
     let removed = 0;
@@ -32,10 +36,10 @@ export function filterListResults(message: unknown, allows: ItemPredicate): { me
       removed += outcome.removed;
       return outcome.message;
     });
-    return removed === 0 ? { message, removed } : { message: filtered, removed };
+    return filtered.every((element, index) => element === message[index]) ? { message, removed } : { message: filtered, removed };
   }
   if (!isObject(message) || !isObject(message.result)) return { message, removed: 0 };
-  let result = message.result;
+  let result = correctResultHints(message.result);
   let removed = 0;
   for (const [key, kind, field] of LIST_SHAPES) {
     const items = result[key];
@@ -46,5 +50,5 @@ export function filterListResults(message: unknown, allows: ItemPredicate): { me
       result = { ...result, [key]: kept };
     }
   }
-  return removed === 0 ? { message, removed } : { message: { ...message, result }, removed };
+  return result === message.result ? { message, removed } : { message: { ...message, result }, removed };
 }

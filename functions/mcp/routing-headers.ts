@@ -83,3 +83,51 @@ export function checkRoutingHeaders(headers: Headers, body: JsonRpcBody | undefi
     throw mismatch(`Mcp-Name header ${JSON.stringify(decoded)} but the body names ${JSON.stringify(name ?? null)}`);
   }
 }
+
+/** Header names of `Mcp-Param-*` (lower case, as Headers gives them). */
+export const PARAM_HEADER_PREFIX = "mcp-param-";
+const DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/** The primitive values of a tool call's arguments reachable through object properties, where x-mcp-header may be. */
+function argumentValues(value: unknown, found: Array<string | number | boolean> = []): Array<string | number | boolean> {
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") found.push(value);
+  else if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    for (const child of Object.values(value)) argumentValues(child, found);
+  }
+  return found;
+}
+
+function mirrors(decoded: string, value: string | number | boolean): boolean {
+  if (typeof value === "number") return DECIMAL.test(decoded) && Number(decoded) === value;
+  return decoded === String(value);
+}
+
+/**
+ * `Mcp-Param-{Name}` headers (2026-07-28) mirror tool arguments that the tool's input schema marks with
+ * `x-mcp-header`. Which argument each one mirrors is written in that schema, which the gateway does not keep; the
+ * backend checks the pairing against it (the v2 SDK does, before dispatch). The gateway makes sure no such header says
+ * anything the body it judged does not: they may come only with a single `tools/call`, and each must decode to the
+ * value of one of its arguments (a string, number or boolean reached through object properties). Otherwise 400, -32020.
+ */
+export function checkParamHeaders(headers: Headers, body: JsonRpcBody | undefined): void {
+  const params: Array<[string, string]> = [];
+  headers.forEach((value, name) => {
+    if (name.startsWith(PARAM_HEADER_PREFIX)) params.push([name, value]);
+  });
+  if (params.length === 0) return;
+  const message = body && !body.batch ? body.messages[0] : undefined;
+  if (message?.method !== "tools/call") throw paramMismatch("Mcp-Param-* header on a request that is not a single tools/call");
+  const args = (message.params as { arguments?: unknown } | undefined)?.arguments;
+  const values = argumentValues(args);
+  for (const [name, value] of params) {
+    const decoded = decodeHeaderValue(value);
+    if (decoded === undefined) throw paramMismatch(`${name} header holds invalid Base64`);
+    if (!values.some((candidate) => mirrors(decoded, candidate))) {
+      throw paramMismatch(`${name} header ${JSON.stringify(decoded)} matches none of the call's arguments`);
+    }
+  }
+}
+
+function paramMismatch(reason: string): ProtocolError {
+  return new ProtocolError(400, HEADER_MISMATCH, "Bad Request: an Mcp-Param header does not match the body", reason);
+}

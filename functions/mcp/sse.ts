@@ -7,7 +7,10 @@
  * byte. An SSE parsing library would hand over parsed fields only, which cannot promise that.
  */
 
-/** Rewrites one parsed message; returns undefined to keep the event exactly as it came. */
+/** Returned by a mapper to leave an event out of the stream. */
+export const DROP_EVENT = Symbol("drop event");
+
+/** Rewrites one parsed message; returns undefined to keep the event exactly as it came, DROP_EVENT to leave it out. */
 export type SseMessageMapper = (message: unknown) => unknown;
 
 /** Marks an event to drop: its data is neither empty nor JSON, so it cannot be checked. */
@@ -31,6 +34,7 @@ function rewriteEvent(rawEvent: string, map: SseMessageMapper): string | typeof 
   }
   const replacement = map(message);
   if (replacement === undefined) return rawEvent;
+  if (replacement === DROP_EVENT) return "";
   const out: string[] = [];
   let dataWritten = false;
   for (const line of lines.slice(0, -2)) {

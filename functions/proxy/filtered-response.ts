@@ -6,7 +6,7 @@ import { UpstreamError } from "../errors.js";
 import { errorResponse, type JsonRpcId } from "../mcp/jsonrpc.js";
 import type { AccessLog } from "../http/access-log.js";
 import { filterListResults, type ItemPredicate } from "../mcp/list-filter.js";
-import { createSseFilter } from "../mcp/sse.js";
+import { DROP_EVENT, createSseFilter } from "../mcp/sse.js";
 import { clientFacingHeaders, readBodyBeforeDeadline, type UpstreamResponse } from "./upstream.js";
 
 function mediaType(headers: Headers): string {
@@ -26,6 +26,7 @@ function onStreamEnd(
   finalEventOnFailure: () => string | undefined,
   finalEventOnEnd: () => string | undefined,
   done: (outcome: string | undefined) => void,
+  endNow: () => boolean,
 ): ReadableStream<Uint8Array> {
   const reader = stream.getReader();
   return new ReadableStream<Uint8Array>({
@@ -39,6 +40,11 @@ function onStreamEnd(
           done(undefined);
         } else {
           controller.enqueue(value);
+          if (!endNow()) return;
+          // The gateway ended the exchange itself (its last event said why): stop the backend's stream too.
+          controller.close();
+          done(undefined);
+          await reader.cancel().catch(() => undefined);
         }
       } catch (err) {
         done(`backend stream failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -59,15 +65,31 @@ function answers(message: unknown, id: JsonRpcId): boolean {
   return candidates.some((m) => typeof m === "object" && m !== null && "id" in m && m.id === id && ("result" in m || "error" in m));
 }
 
+/** A request from the server to the client (sampling, elicitation, roots, ping), alone or in a batch. */
+function serverRequestMethod(message: unknown): string | undefined {
+  for (const m of Array.isArray(message) ? message : [message]) {
+    if (typeof m === "object" && m !== null && "id" in m && "method" in m && typeof m.method === "string") return m.method;
+  }
+  return undefined;
+}
+
+/** JSON-RPC error code for a server-to-client request that a buffered front door cannot deliver in time. */
+export const NOT_ON_THIS_FRONT_DOOR = -32005;
+
 /**
  * @param pendingRequestId the id of the single JSON-RPC request this response answers, if there is one; used only
  *   to tell the client when the backend's stream breaks off before answering it.
+ * @param carriesServerRequests false on a buffered front door: the client receives nothing until the call has ended,
+ *   so it could never answer a request the server sends during the call, and the call would hang until its timeout.
+ *   The exchange is ended at the first such request instead: the events before it pass, then a JSON-RPC error
+ *   (NOT_ON_THIS_FRONT_DOOR) answers the client's request, and the backend's stream is closed.
  */
 export async function filteredResponse(
   upstream: UpstreamResponse,
   allows: ItemPredicate,
   log: AccessLog,
   pendingRequestId?: JsonRpcId,
+  carriesServerRequests = true,
 ): Promise<Response> {
   const { response } = upstream;
   const headers = clientFacingHeaders(response);
@@ -79,12 +101,20 @@ export async function filteredResponse(
     upstream.stopTimer();
     let answered = pendingRequestId === undefined;
     let dropped = false;
+    let ended = false;
     const filtered = response.body.pipeThrough(
       createSseFilter((message) => {
+        if (ended) return DROP_EVENT;
+        const serverRequest = carriesServerRequests ? undefined : serverRequestMethod(message);
+        if (serverRequest !== undefined) {
+          ended = answered = true;
+          log.entry.reason = `backend sent ${serverRequest} during the call; a buffered front door cannot deliver it`;
+          return errorResponse(pendingRequestId ?? null, NOT_ON_THIS_FRONT_DOOR, `Not supported on this front door: the MCP server sent ${serverRequest}, which needs an answer while the call runs, and this front door delivers nothing until the call has ended`);
+        }
         if (!answered && answers(message, pendingRequestId as JsonRpcId)) answered = true;
         const outcome = filterListResults(message, allows);
         log.countRemoved(outcome.removed);
-        return outcome.removed > 0 ? outcome.message : undefined;
+        return outcome.message === message ? undefined : outcome.message;
       }, () => {
         dropped = true;
         log.entry.reason = "backend sent an SSE event whose data is not JSON; it was dropped";
@@ -97,7 +127,7 @@ export async function filteredResponse(
     const body = onStreamEnd(filtered, finalEvent, () => (dropped ? finalEvent() : undefined), (problem) => {
       if (problem) log.entry.reason = problem;
       log.write(response.status);
-    });
+    }, () => ended);
     return new Response(body, { status: response.status, headers });
   }
 
@@ -115,7 +145,7 @@ export async function filteredResponse(
       // Filtered whatever the content type claims: a client may read a mislabelled body all the same.
       const outcome = filterListResults(message, allows);
       log.countRemoved(outcome.removed);
-      if (outcome.removed > 0) body = JSON.stringify(outcome.message);
+      if (outcome.message !== message) body = JSON.stringify(outcome.message);
     }
   }
   log.write(response.status);

@@ -8,8 +8,9 @@
  */
 import type { GatewayConfig } from "../config/gateway-config.js";
 import { ClientClosedRequestError, UpstreamError, UpstreamTimeoutError } from "../errors.js";
+import { PARAM_HEADER_PREFIX } from "../mcp/routing-headers.js";
 
-/** Client headers passed to the backend. */
+/** Client headers passed to the backend, besides `Mcp-Param-*`. */
 const REQUEST_HEADERS = ["accept", "content-type", "mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name", "user-agent"];
 
 /** Backend headers passed to the client. */
@@ -58,6 +59,10 @@ export async function forwardToBackend(
   }, config.backendTimeoutMs);
 
   const headers = pickHeaders(request.headers, REQUEST_HEADERS);
+  // Tool arguments mirrored into headers (2026-07-28), checked against the body already (mcp/routing-headers.ts).
+  request.headers.forEach((value, name) => {
+    if (name.startsWith(PARAM_HEADER_PREFIX)) headers.set(name, value);
+  });
   for (const [name, value] of extraHeaders) headers.set(name, value);
   let response: Response;
   try {

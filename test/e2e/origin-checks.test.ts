@@ -75,7 +75,7 @@ describe("Origin", () => {
   });
 
   it("lets in the gateway's own origin, the configured origins, and clients that send no Origin", async () => {
-    for (const headers of [{ origin: gateway.origin }, { origin: APP }, {}]) {
+    for (const headers of [{ origin: gateway.origin }, { origin: APP }, {}] as Record<string, string>[]) {
       const response = await post(gateway.url, { ...headers, authorization: `Bearer ${token}` });
       expect(response.status, JSON.stringify(headers)).toBe(200);
     }

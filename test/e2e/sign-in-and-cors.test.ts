@@ -65,10 +65,22 @@ describe("CORS", () => {
     expect(received).toEqual([]);
   });
 
-  it("gives no CORS headers to another origin", async () => {
+  it("allows the Mcp-Param-* headers a preflight asks for (their names depend on the tool)", async () => {
+    const response = await fetch(gateway.url, {
+      method: "OPTIONS",
+      headers: { origin: APP, "access-control-request-method": "POST", "access-control-request-headers": "mcp-method, mcp-name, mcp-param-region, x-other" },
+    });
+    const allowed = (response.headers.get("access-control-allow-headers") ?? "").toLowerCase().split(/,\s*/);
+    expect(allowed).toEqual(expect.arrayContaining(["mcp-method", "mcp-name", "mcp-param-region"]));
+    expect(allowed).not.toContain("x-other");
+  });
+
+  it("gives no CORS headers to another origin, and refuses it with 403 (DNS-rebinding protection)", async () => {
     const response = await preflight("https://evil.example.com");
+    expect(response.status).toBe(403);
     expect(response.headers.get("access-control-allow-origin")).toBeNull();
     const refused = await postRaw(gateway.url, { jsonrpc: "2.0", id: 1, method: "ping" }, { origin: "https://evil.example.com" });
+    expect(refused.status).toBe(403);
     expect(refused.headers.get("access-control-allow-origin")).toBeNull();
   });
 

@@ -232,9 +232,13 @@ describe("the gateway with the allow-all policy, in front of server-everything",
     expect(lines.filter((line) => line.decision !== "allowed")).toEqual([]);
   });
 
-  it("returns the same thing at every step, directly and through the gateway", () => {
+  it("returns the same thing at every step, directly and through the gateway, but for the tasks it does not carry", () => {
     expect(Object.keys(viaGateway)).toEqual(Object.keys(direct));
-    for (const step of Object.keys(direct)) expect.soft(viaGateway[step], step).toEqual(direct[step]);
+    // The one documented difference: the server offers tasks, which the gateway refuses, so it does not announce them.
+    const { tasks, ...capabilities } = (direct.initialize as { capabilities: Record<string, unknown> }).capabilities;
+    expect(tasks).toBeDefined();
+    const expected: Record<string, unknown> = { ...direct, initialize: { ...(direct.initialize as object), capabilities } };
+    for (const step of Object.keys(direct)) expect.soft(viaGateway[step], step).toEqual(expected[step]);
   });
 });
 

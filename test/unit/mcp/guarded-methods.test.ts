@@ -65,6 +65,24 @@ describe("referencedItem", () => {
     },
   );
 
+  it("names every resource a subscriptions/listen asks to hear about (2026-07-28)", () => {
+    const notifications = { toolsListChanged: true, resourceSubscriptions: ["docs://a", "docs://b"] };
+    expect(referencedItem(call("subscriptions/listen", { notifications }))).toEqual({
+      items: [{ kind: "resource", name: "docs://a" }, { kind: "resource", name: "docs://b" }],
+    });
+    expect(referencedItem(call("subscriptions/listen", { notifications: { toolsListChanged: true } }))).toEqual({ none: true });
+    expect(referencedItem(call("subscriptions/listen", {}))).toEqual({ malformed: "subscriptions/listen needs params.notifications as an object" });
+    expect(referencedItem(call("subscriptions/listen", { notifications: { resourceSubscriptions: ["docs://a", 5] } }))).toHaveProperty("malformed");
+  });
+
+  it.each([["tasks/get"], ["tasks/result"], ["tasks/list"], ["tasks/cancel"]])("refuses %s: tasks are not carried", (method) => {
+    expect(referencedItem(call(method, { taskId: "t-1" }))).toEqual({ unsupported: "tasks are not carried by this gateway" });
+  });
+
+  it("refuses a task-augmented tool call, whatever the tool", () => {
+    expect(referencedItem(call("tools/call", { name: "echo", arguments: {}, task: { ttl: 60_000 } }))).toEqual({ unsupported: "tasks are not carried by this gateway" });
+  });
+
   it("lets responses pass", () => {
     expect(referencedItem({ jsonrpc: "2.0", id: 1, result: { name: "echo" } })).toEqual({ none: true });
   });

@@ -103,4 +103,33 @@ describe("filterListResults", () => {
       expect(filterListResults(batch, () => true).message).toBe(batch);
     });
   });
+
+  describe("hints a result must not keep once it has passed the gateway", () => {
+    it("marks every cacheable result private (2026-07-28): lists and reads alike, ttlMs kept", () => {
+      const list = response({ tools: [{ name: "a" }], ttlMs: 60_000, cacheScope: "public" });
+      expect(filterListResults(list, () => true)).toEqual({ message: response({ tools: [{ name: "a" }], ttlMs: 60_000, cacheScope: "private" }), removed: 0 });
+      const read = response({ contents: [{ uri: "docs://x", text: "t" }], ttlMs: 5, cacheScope: "shared-by-all" });
+      expect((filterListResults(read, () => true).message as { result: unknown }).result).toEqual({ contents: [{ uri: "docs://x", text: "t" }], ttlMs: 5, cacheScope: "private" });
+      const batch = [response({ tools: [], cacheScope: "public" }, 1), response({ content: [] }, 2)];
+      expect(filterListResults(batch, () => true).message).toEqual([response({ tools: [], cacheScope: "private" }, 1), batch[1]]);
+    });
+
+    it("leaves a private result, and one without cache hints, as the same object", () => {
+      for (const input of [response({ tools: [], ttlMs: 0, cacheScope: "private" }), response({ tools: [] })]) {
+        expect(filterListResults(input, () => true).message).toBe(input);
+      }
+    });
+
+    it("does not tell clients the server offers tasks (initialize and server/discover results)", () => {
+      const capabilities = { tools: { listChanged: true }, tasks: { requests: { tools: { call: {} } } } };
+      const initialize = response({ protocolVersion: "2025-11-25", capabilities, serverInfo: { name: "s", version: "1" } });
+      expect(filterListResults(initialize, () => true).message).toEqual(
+        response({ protocolVersion: "2025-11-25", capabilities: { tools: { listChanged: true } }, serverInfo: { name: "s", version: "1" } }),
+      );
+      const discover = response({ supportedVersions: ["2026-07-28"], capabilities, ttlMs: 0, cacheScope: "public" });
+      expect(filterListResults(discover, () => true).message).toEqual(
+        response({ supportedVersions: ["2026-07-28"], capabilities: { tools: { listChanged: true } }, ttlMs: 0, cacheScope: "private" }),
+      );
+    });
+  });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../../../functions/errors.js";
 import { parseJsonRpcBody } from "../../../functions/mcp/jsonrpc.js";
-import { checkRoutingHeaders, decodeHeaderValue, HEADER_MISMATCH } from "../../../functions/mcp/routing-headers.js";
+import { checkParamHeaders, checkRoutingHeaders, decodeHeaderValue, HEADER_MISMATCH } from "../../../functions/mcp/routing-headers.js";
 
 const call = (name: string) => parseJsonRpcBody(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: {} } }));
 const read = (uri: string) => parseJsonRpcBody(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "resources/read", params: { uri } }));
@@ -65,5 +65,46 @@ describe("header value decoding", () => {
     expect(decodeHeaderValue("echo")).toBe("echo");
     expect(decodeHeaderValue(base64("日本語"))).toBe("日本語");
     expect(decodeHeaderValue("=?base64?ZWNobw?=")).toBeUndefined();
+  });
+});
+
+describe("Mcp-Param-* headers (tool arguments mirrored into headers)", () => {
+  const callWith = (args: unknown) => parseJsonRpcBody(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "deploy", arguments: args } }));
+  const paramRefusal = (headers: Record<string, string>, body = callWith({ region: "eu-west-1", count: 3, dry: false, target: { env: "prod" } })) => {
+    try {
+      checkParamHeaders(new Headers(headers), body);
+      return undefined;
+    } catch (err) {
+      return err as ProtocolError;
+    }
+  };
+
+  it.each([
+    ["none at all", {}],
+    ["a string argument", { "Mcp-Param-Region": "eu-west-1" }],
+    ["a number, in any decimal form", { "mcp-param-count": "3.0" }],
+    ["a boolean", { "mcp-param-dry": "false" }],
+    ["a nested property", { "mcp-param-env": "prod" }],
+    ["a Base64-wrapped value", { "mcp-param-region": base64("eu-west-1") }],
+  ])("pass when they mirror an argument: %s", (_, headers) => {
+    expect(paramRefusal(headers)).toBeUndefined();
+  });
+
+  it.each([
+    ["a value no argument has", { "mcp-param-region": "us-east-1" }, undefined],
+    ["a number that is not the argument's", { "mcp-param-count": "4" }, undefined],
+    ["a value only inside a list", { "mcp-param-item": "x" }, callWith({ items: ["x"] })],
+    ["invalid Base64", { "mcp-param-region": "=?base64?not base64?=" }, undefined],
+    ["a request that is not a tools/call", { "mcp-param-region": "eu-west-1" }, list],
+    ["a batch", { "mcp-param-region": "eu-west-1" }, parseJsonRpcBody(JSON.stringify([{ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "a", arguments: { region: "eu-west-1" } } }]))],
+  ])("are refused with 400 and -32020 when they say what the body does not: %s", (_, headers, body) => {
+    const error = paramRefusal(headers, body);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error?.status).toBe(400);
+    expect(error?.rpcCode).toBe(HEADER_MISMATCH);
+  });
+
+  it("are refused on a request without a body (GET, DELETE)", () => {
+    expect(() => checkParamHeaders(new Headers({ "mcp-param-region": "eu-west-1" }), undefined)).toThrow(ProtocolError);
   });
 });

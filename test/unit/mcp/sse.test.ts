@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createSseFilter, type SseMessageMapper } from "../../../functions/mcp/sse.js";
+import { DROP_EVENT, createSseFilter, type SseMessageMapper } from "../../../functions/mcp/sse.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -74,6 +74,12 @@ describe("createSseFilter: events the mapper leaves alone pass byte for byte", (
     await writer.close();
     expect(await collected).toBe('id: 2\ndata: {"a":1}\n\n');
     expect(unreadable).toBe(2);
+  });
+
+  it("leaves out the events the mapper drops, and only those, terminated or not", async () => {
+    const dropB: SseMessageMapper = (m) => ((m as { b?: number }).b === undefined ? undefined : DROP_EVENT);
+    const out = await filterChunks([encoder.encode('id: 1\ndata: {"a":1}\n\nid: 2\ndata: {"b":2}\n\ndata: {"b":3}')], dropB);
+    expect(decoder.decode(out)).toBe('id: 1\ndata: {"a":1}\n\n');
   });
 
   it("passes a CRLF blank line split between its CR and its LF as one, without adding a line", async () => {
