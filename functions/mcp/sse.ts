@@ -7,10 +7,15 @@
  * byte. An SSE parsing library would hand over parsed fields only, which cannot promise that.
  */
 
-/** Returned by a mapper to leave an event out of the stream. */
-export const DROP_EVENT = Symbol("drop event");
+/** Returned by a mapper to make its message the stream's last event: nothing after it passes, the source is cancelled. */
+export class LastEvent {
+  constructor(readonly message: unknown) {}
+}
 
-/** Rewrites one parsed message; returns undefined to keep the event exactly as it came, DROP_EVENT to leave it out. */
+/**
+ * Rewrites one parsed message; returns undefined to keep the event exactly as it came, a LastEvent to end the stream
+ * with it, or anything else to replace the event's data.
+ */
 export type SseMessageMapper = (message: unknown) => unknown;
 
 /** Marks an event to drop: its data is neither empty nor JSON, so it cannot be checked. */
@@ -18,7 +23,12 @@ const UNREADABLE = Symbol("unreadable");
 
 const LINE_BREAK = /\r\n|\r|\n/;
 
-function rewriteEvent(rawEvent: string, map: SseMessageMapper): string | typeof UNREADABLE {
+/** An event that ends the stream. */
+interface Ending {
+  last: string;
+}
+
+function rewriteEvent(rawEvent: string, map: SseMessageMapper): string | typeof UNREADABLE | Ending {
   const lines = rawEvent.split(LINE_BREAK);
   const dataLines = lines.filter((line) => line === "data" || line.startsWith("data:"));
   if (dataLines.length === 0) return rawEvent;
@@ -34,18 +44,19 @@ function rewriteEvent(rawEvent: string, map: SseMessageMapper): string | typeof 
   }
   const replacement = map(message);
   if (replacement === undefined) return rawEvent;
-  if (replacement === DROP_EVENT) return "";
+  const last = replacement instanceof LastEvent;
   const out: string[] = [];
   let dataWritten = false;
   for (const line of lines.slice(0, -2)) {
     if (line === "data" || line.startsWith("data:")) {
-      if (!dataWritten) out.push(`data: ${JSON.stringify(replacement)}`);
+      if (!dataWritten) out.push(`data: ${JSON.stringify(last ? replacement.message : replacement)}`);
       dataWritten = true;
     } else {
       out.push(line);
     }
   }
-  return `${out.join("\n")}\n\n`;
+  const text = `${out.join("\n")}\n\n`;
+  return last ? { last: text } : text;
 }
 
 /**
@@ -76,31 +87,38 @@ export function createSseFilter(map: SseMessageMapper, onUnreadable: () => void 
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let buffer = "";
-  const emit = (controller: TransformStreamDefaultController<Uint8Array>, text: string | typeof UNREADABLE) => {
+  let ended = false;
+  const emit = (controller: TransformStreamDefaultController<Uint8Array>, text: string | typeof UNREADABLE | Ending) => {
     if (text === UNREADABLE) onUnreadable();
-    else if (text.length > 0) controller.enqueue(encoder.encode(text));
+    else if (typeof text !== "string") {
+      controller.enqueue(encoder.encode(text.last));
+      ended = true;
+      controller.terminate();
+    } else if (text.length > 0) controller.enqueue(encoder.encode(text));
   };
   const drain = (controller: TransformStreamDefaultController<Uint8Array>) => {
-    for (let end = endOfFirstEvent(buffer); end !== -1; end = endOfFirstEvent(buffer)) {
+    for (let end = endOfFirstEvent(buffer); end !== -1 && !ended; end = endOfFirstEvent(buffer)) {
       emit(controller, rewriteEvent(buffer.slice(0, end), map));
       buffer = buffer.slice(end);
     }
   };
   return new TransformStream({
     transform(chunk, controller) {
+      if (ended) return;
       buffer += decoder.decode(chunk, { stream: true });
       drain(controller);
     },
     flush(controller) {
       buffer += decoder.decode();
-      if (buffer.length === 0) return;
+      if (buffer.length === 0 || ended) return;
       // An unterminated last event is never dispatched by clients. It is still filtered, and passed on unterminated
       // (as it came when unchanged), so the gateway never completes an event the backend did not.
       const complete = `${buffer}\n\n`;
       const rewritten = rewriteEvent(complete, map);
       if (rewritten === complete) emit(controller, buffer);
-      // Without its final line break, a rewritten event cannot be completed, whatever line breaks the original had.
-      else emit(controller, rewritten === UNREADABLE ? rewritten : rewritten.replace(/[\r\n]+$/, ""));
+      // Without its final line break, a rewritten event cannot be completed, whatever line breaks the original had;
+      // but an event the gateway ends the stream with is its own, and complete.
+      else emit(controller, typeof rewritten === "string" ? rewritten.replace(/[\r\n]+$/, "") : rewritten);
     },
   });
 }

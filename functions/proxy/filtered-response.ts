@@ -6,7 +6,7 @@ import { UpstreamError } from "../errors.js";
 import { errorResponse, type JsonRpcId } from "../mcp/jsonrpc.js";
 import type { AccessLog } from "../http/access-log.js";
 import { filterListResults, type ItemPredicate } from "../mcp/list-filter.js";
-import { DROP_EVENT, createSseFilter } from "../mcp/sse.js";
+import { LastEvent, createSseFilter } from "../mcp/sse.js";
 import { clientFacingHeaders, readBodyBeforeDeadline, type UpstreamResponse } from "./upstream.js";
 
 function mediaType(headers: Headers): string {
@@ -26,7 +26,6 @@ function onStreamEnd(
   finalEventOnFailure: () => string | undefined,
   finalEventOnEnd: () => string | undefined,
   done: (outcome: string | undefined) => void,
-  endNow: () => boolean,
 ): ReadableStream<Uint8Array> {
   const reader = stream.getReader();
   return new ReadableStream<Uint8Array>({
@@ -40,11 +39,6 @@ function onStreamEnd(
           done(undefined);
         } else {
           controller.enqueue(value);
-          if (!endNow()) return;
-          // The gateway ended the exchange itself (its last event said why): stop the backend's stream too.
-          controller.close();
-          done(undefined);
-          await reader.cancel().catch(() => undefined);
         }
       } catch (err) {
         done(`backend stream failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -101,15 +95,14 @@ export async function filteredResponse(
     upstream.stopTimer();
     let answered = pendingRequestId === undefined;
     let dropped = false;
-    let ended = false;
     const filtered = response.body.pipeThrough(
       createSseFilter((message) => {
-        if (ended) return DROP_EVENT;
         const serverRequest = carriesServerRequests ? undefined : serverRequestMethod(message);
         if (serverRequest !== undefined) {
-          ended = answered = true;
+          // The error answers the client's request and ends the stream; the backend's stream is cancelled with it.
+          answered = true;
           log.entry.reason = `backend sent ${serverRequest} during the call; a buffered front door cannot deliver it`;
-          return errorResponse(pendingRequestId ?? null, NOT_ON_THIS_FRONT_DOOR, `Not supported on this front door: the MCP server sent ${serverRequest}, which needs an answer while the call runs, and this front door delivers nothing until the call has ended`);
+          return new LastEvent(errorResponse(pendingRequestId ?? null, NOT_ON_THIS_FRONT_DOOR, `Not supported on this front door: the MCP server sent ${serverRequest}, which needs an answer while the call runs, and this front door delivers nothing until the call has ended`));
         }
         if (!answered && answers(message, pendingRequestId as JsonRpcId)) answered = true;
         const outcome = filterListResults(message, allows);
@@ -127,7 +120,7 @@ export async function filteredResponse(
     const body = onStreamEnd(filtered, finalEvent, () => (dropped ? finalEvent() : undefined), (problem) => {
       if (problem) log.entry.reason = problem;
       log.write(response.status);
-    }, () => ended);
+    });
     return new Response(body, { status: response.status, headers });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DROP_EVENT, createSseFilter, type SseMessageMapper } from "../../../functions/mcp/sse.js";
+import { LastEvent, createSseFilter, type SseMessageMapper } from "../../../functions/mcp/sse.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -76,10 +76,20 @@ describe("createSseFilter: events the mapper leaves alone pass byte for byte", (
     expect(unreadable).toBe(2);
   });
 
-  it("leaves out the events the mapper drops, and only those, terminated or not", async () => {
-    const dropB: SseMessageMapper = (m) => ((m as { b?: number }).b === undefined ? undefined : DROP_EVENT);
-    const out = await filterChunks([encoder.encode('id: 1\ndata: {"a":1}\n\nid: 2\ndata: {"b":2}\n\ndata: {"b":3}')], dropB);
-    expect(decoder.decode(out)).toBe('id: 1\ndata: {"a":1}\n\n');
+  it("ends the stream with a last event: nothing after it passes, even in the same chunk, and the source is cancelled", async () => {
+    const endAtB: SseMessageMapper = (m) => ((m as { b?: number }).b === undefined ? undefined : new LastEvent({ ended: true }));
+    let cancelled = false;
+    const source = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode('id: 1\ndata: {"a":1}\n\nid: 2\ndata: {"b":2}\n\ndata: {"a":3}\n\n'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const out = await new Response(source.pipeThrough(createSseFilter(endAtB))).text();
+    expect(out).toBe('id: 1\ndata: {"a":1}\n\nid: 2\ndata: {"ended":true}\n\n');
+    expect(cancelled).toBe(true);
   });
 
   it("passes a CRLF blank line split between its CR and its LF as one, without adding a line", async () => {
