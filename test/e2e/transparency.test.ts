@@ -3,58 +3,13 @@
  * reference server (@modelcontextprotocol/server-everything, Streamable HTTP) gives the same results directly and
  * through the gateway, step by step.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POLICIES, gatewaySettings, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
 import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
-import { freePort } from "../support/ports.js";
-const EVERYTHING_MAIN = join(
-  dirname(createRequire(import.meta.url).resolve("@modelcontextprotocol/server-everything/package.json")),
-  "dist/index.js",
-);
-
-interface EverythingServer {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/**
- * `dist/index.js streamableHttp` serves /mcp on `PORT` (it listens on every interface; there is no host setting).
- * The child gets a minimal environment: the server has a `get-env` tool, and `GZIP_ALLOWED_DOMAINS` keeps its
- * gzip tool from fetching anything over the network.
- */
-async function startEverything(): Promise<EverythingServer> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [EVERYTHING_MAIN, "streamableHttp"], {
-    env: { PATH: process.env.PATH ?? "", PORT: String(port), GZIP_ALLOWED_DOMAINS: "example.invalid" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}/mcp`;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    await exited;
-  };
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server-everything exited with ${child.exitCode}: ${stderr}`);
-    // A GET without a session id is answered (400) once the server is up.
-    const status = await fetch(url).then((r) => r.status, () => undefined);
-    if (status !== undefined) return { url, stop };
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`server-everything did not answer on ${url} within 20 s: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { startEverything, type EverythingServer } from "../support/everything-server.js";
 
 interface Session {
   client: Client;
@@ -196,9 +151,9 @@ let viaGateway: Record<string, unknown>;
 
 beforeAll(async () => {
   [idp, everything] = await Promise.all([startIdentityProvider(), startEverything()]);
-  gateway = await startGateway(gatewaySettings(idp, everything.url, { POLICY_FILE: POLICIES.allowAll }));
+  gateway = await startGateway(gatewaySettings(idp, everything.directUrl, { POLICY_FILE: POLICIES.allowAll }));
   token = await idp.token({ subject: "transparency", expiresIn: "1h" });
-  const directSession = await connect(everything.url);
+  const directSession = await connect(everything.directUrl);
   direct = await runSession(directSession);
   await directSession.client.close();
   const gatewaySession = await connect(gateway.url, token);
@@ -254,7 +209,7 @@ describe("sessions through the gateway", () => {
     expect(initialize?.sessionId).toBe(sessionId);
     const auth = { authorization: `Bearer ${token}`, "mcp-session-id": transport.sessionId as string, "mcp-protocol-version": transport.protocolVersion ?? "" };
     const ping = { jsonrpc: "2.0", id: 99, method: "ping" };
-    for (const [url, headers] of [[gateway.url, auth], [everything.url, { "mcp-session-id": sessionId as string }]] as const) {
+    for (const [url, headers] of [[gateway.url, auth], [everything.directUrl, { "mcp-session-id": sessionId as string }]] as const) {
       const alive = await postRaw(url, ping, headers);
       expect(alive.status).toBe(200);
       expect(await alive.text()).toContain('"id":99');
@@ -264,7 +219,7 @@ describe("sessions through the gateway", () => {
     expect(transport.sessionId).toBeUndefined();
     expect(gateway.logger.requests().filter((line) => line.httpMethod === "DELETE")).toMatchObject([{ status: 200 }]);
     // The backend forgot the session: it refuses it the same way directly and through the gateway.
-    for (const [url, headers] of [[gateway.url, auth], [everything.url, { "mcp-session-id": sessionId as string }]] as const) {
+    for (const [url, headers] of [[gateway.url, auth], [everything.directUrl, { "mcp-session-id": sessionId as string }]] as const) {
       const afterDelete = await postRaw(url, ping, headers);
       expect(afterDelete.status).toBe(400);
       expect(await afterDelete.json()).toMatchObject({ error: { message: "Bad Request: No valid session ID provided" } });
