@@ -149,6 +149,25 @@ describe("Mcp-Method and Mcp-Name headers (2026-07-28)", () => {
     }
   });
 
+  it("forwards Mcp-Param-* headers that mirror an argument, and refuses one that does not: 400, -32020, nothing forwarded", async () => {
+    const spy = await startRecordingBackend();
+    const spyGateway = await startGateway(gatewaySettings(idp, spy.url, { POLICY_FILE: POLICIES.walkthrough }));
+    const echo = (id: number, message: string) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: { message } } });
+    try {
+      const agreeing = await postRaw(spyGateway.url, echo(11, "hello"), { ...auth, "mcp-method": "tools/call", "mcp-name": "echo", "mcp-param-message": "hello" });
+      expect(agreeing.status).toBe(200);
+      expect(spy.received.map((headers) => headers.get("mcp-param-message"))).toEqual(["hello"]);
+      const smuggling = await postRaw(spyGateway.url, echo(12, "hello"), { ...auth, "mcp-param-tenant": "someone-else" });
+      expect(smuggling.status).toBe(400);
+      expect(await smuggling.json()).toEqual({ jsonrpc: "2.0", id: 12, error: { code: -32020, message: "Bad Request: an Mcp-Param header does not match the body" } });
+      expect(spy.received).toHaveLength(1);
+      expect(spyGateway.logger.last()).toMatchObject({ status: 400, reason: `mcp-param-tenant header "someone-else" matches none of the call's arguments` });
+    } finally {
+      await spyGateway.close();
+      await spy.close();
+    }
+  });
+
   it("authenticates first: without a token the answer is 401, whatever the headers say", async () => {
     const response = await postRaw(gateway.url, call(10, "echo"), { "mcp-method": "tools/list" });
     expect(response.status).toBe(401);
