@@ -23,7 +23,15 @@ export interface EverythingServer {
   url: string;
   /** Every tool call, prompt get and resource read relayed to the server, in order. */
   executed: Executed[];
+  /** Every JSON-RPC message relayed to the server (requests, notifications, responses), in order. */
+  received: Received[];
   stop(): Promise<void>;
+}
+
+export interface Received {
+  /** The message's method; undefined for a response to a request of the server's. */
+  method?: string;
+  params?: Record<string, unknown>;
 }
 
 const HOP_BY_HOP = ["host", "connection", "keep-alive", "content-length", "transfer-encoding"];
@@ -33,7 +41,7 @@ const EXECUTING: Record<string, [Executed["kind"], string]> = {
   "resources/read": ["resource", "uri"],
 };
 
-function record(executed: Executed[], body: string): void {
+function record(executed: Executed[], received: Received[], body: string): void {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -42,6 +50,7 @@ function record(executed: Executed[], body: string): void {
   }
   for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
     const { method, params } = (message ?? {}) as { method?: string; params?: Record<string, unknown> };
+    received.push({ ...(method === undefined ? {} : { method }), ...(params === undefined ? {} : { params }) });
     const executing = method === undefined ? undefined : EXECUTING[method];
     if (!executing || !params) continue;
     const [kind, field] = executing;
@@ -98,12 +107,13 @@ export async function startEverything(): Promise<EverythingServer> {
   }
 
   const executed: Executed[] = [];
+  const received: Received[] = [];
   const relay = await serveFetch(
     async (request) => {
       const headers = new Headers(request.headers);
       for (const name of HOP_BY_HOP) headers.delete(name);
       const body = request.method === "POST" ? await request.text() : undefined;
-      if (body !== undefined) record(executed, body);
+      if (body !== undefined) record(executed, received, body);
       const upstream = await fetch(directUrl, { method: request.method, headers, body, signal: request.signal });
       const responseHeaders = new Headers(upstream.headers);
       for (const name of HOP_BY_HOP) responseHeaders.delete(name);
@@ -115,6 +125,7 @@ export async function startEverything(): Promise<EverythingServer> {
     directUrl,
     url: `${relay.url}/mcp`,
     executed,
+    received,
     async stop() {
       await relay.close();
       await stopChild();

@@ -10,7 +10,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { toNodeHandler } from "@modelcontextprotocol/node";
-import { McpServer, ResourceTemplate, createMcpHandler, fromJsonSchema, type CacheHint } from "@modelcontextprotocol/server";
+import {
+  McpServer,
+  ResourceTemplate,
+  createMcpHandler,
+  fromJsonSchema,
+  type CacheHint,
+  type ServerCapabilities,
+  type ServerNotifier,
+} from "@modelcontextprotocol/server";
 import * as z from "zod";
 import type { Executed } from "./backend.js";
 
@@ -21,7 +29,17 @@ export interface V2Backend {
   executed: Executed[];
   /** Every HTTP request the backend received: method, the MCP headers, and the JSON-RPC method of the body. */
   requests: V2Request[];
+  /** Publishes change events to the backend's open `subscriptions/listen` streams (2026-07-28). */
+  notify: ServerNotifier;
   close(): Promise<void>;
+}
+
+/** Additions for a test's needs; without them the backend is exactly the one described above. */
+export interface V2BackendOptions {
+  /** Capabilities to advertise besides those the registered items imply (e.g. `resources.subscribe`). */
+  capabilities?: ServerCapabilities;
+  /** Registers further tools, prompts or resources on every server instance (they record into `executed`). */
+  extend?: (server: McpServer, executed: Executed[]) => void;
 }
 
 export interface V2Request {
@@ -29,6 +47,8 @@ export interface V2Request {
   rpcMethod?: string;
   /** Headers whose names start with `mcp-` (lower case). */
   mcpHeaders: Record<string, string>;
+  /** The `params` of the body's JSON-RPC message, when it had any. */
+  params?: Record<string, unknown>;
 }
 
 export const V2_TOOLS = ["echo", "add", "delete_everything", "weather"] as const;
@@ -50,10 +70,11 @@ export const HEADER_TOOL_SCHEMA = {
 /** The cache hint every list result asks for: shareable by anyone, for a minute. */
 export const PUBLIC_LIST_HINT: CacheHint = { cacheScope: "public", ttlMs: 60_000 };
 
-function createBackendServer(executed: Executed[]): McpServer {
+function createBackendServer(executed: Executed[], options: V2BackendOptions): McpServer {
   const server = new McpServer(
     { name: "v2-test-backend", version: "2.0.0" },
     {
+      ...(options.capabilities ? { capabilities: options.capabilities } : {}),
       cacheHints: {
         "tools/list": PUBLIC_LIST_HINT,
         "prompts/list": PUBLIC_LIST_HINT,
@@ -101,14 +122,15 @@ function createBackendServer(executed: Executed[]): McpServer {
       return { contents: [{ uri: uri.href, text: `template content of ${uri.href}` }] };
     });
   }
+  options.extend?.(server, executed);
   return server;
 }
 
 /** Starts the backend on a loopback port; `/mcp` serves both eras (`legacy: "stateless"`). */
-export async function startV2Backend(): Promise<V2Backend> {
+export async function startV2Backend(options: V2BackendOptions = {}): Promise<V2Backend> {
   const executed: Executed[] = [];
   const requests: V2Request[] = [];
-  const handler = createMcpHandler(() => createBackendServer(executed), { legacy: "stateless" });
+  const handler = createMcpHandler(() => createBackendServer(executed, options), { legacy: "stateless" });
   const serve = toNodeHandler(handler);
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -121,13 +143,15 @@ export async function startV2Backend(): Promise<V2Backend> {
           .map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : String(value)]),
       );
       let rpcMethod: string | undefined;
+      let params: Record<string, unknown> | undefined;
       try {
         const parsed: unknown = text ? JSON.parse(text) : undefined;
         if (typeof parsed === "object" && parsed !== null && "method" in parsed) rpcMethod = String(parsed.method);
+        if (typeof parsed === "object" && parsed !== null && "params" in parsed) params = parsed.params as Record<string, unknown>;
       } catch {
         // Not JSON: the SDK answers it; nothing to record.
       }
-      requests.push({ httpMethod: req.method ?? "", rpcMethod, mcpHeaders });
+      requests.push({ httpMethod: req.method ?? "", rpcMethod, mcpHeaders, ...(params ? { params } : {}) });
       if (new URL(req.url ?? "/", "http://localhost").pathname !== "/mcp") {
         res.writeHead(404).end();
         return;
@@ -141,6 +165,7 @@ export async function startV2Backend(): Promise<V2Backend> {
     url: `http://127.0.0.1:${port}/mcp`,
     executed,
     requests,
+    notify: handler.notify,
     async close() {
       await handler.close();
       server.closeAllConnections();
