@@ -1,66 +1,30 @@
 /**
  * Server-to-client traffic through the buffered Lambda front door (functions/handler.ts behind an HTTP API, payload
  * 2.0): the client receives nothing until the function returns. Progress and logging notifications still arrive, all
- * at the end; a GET is answered 405. A server-to-client request cannot be answered there, so (documented behaviour)
- * the gateway stops reading the backend's stream at such a request, passes on the events before it, and ends the
- * response with a JSON-RPC error -32005 "Not supported on this front door: <method>" for the client's request.
+ * at the end (the scenarios of every front door, server-to-client-scenarios.ts); a GET is answered 405. A
+ * server-to-client request cannot be answered there, so (documented behaviour) the gateway stops reading the backend's
+ * stream at such a request, passes on the events before it, and ends the response with a JSON-RPC error -32005
+ * "Not supported on this front door: <method>" for the client's request.
  */
-import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Context } from "aws-lambda";
+import { describe, expect, it, vi } from "vitest";
 import { httpApiEvent, lambdaContext, type ClientRequest } from "../support/api-gateway-events.js";
-import { setFunctionEnvironment } from "../support/function-environment.js";
-import { captureFunctionLogs, type FunctionLogs } from "../support/function-logs.js";
-import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
-import { INTERACTIVE_ROLE, startInteractiveBackend, writeInteractivePolicy, type InteractiveBackend } from "../support/interactive-backend.js";
-import { connectInteractiveClient, expectedReceived, resultText, type InteractiveClient } from "../support/interactive-client.js";
+import { MCP_HEADERS } from "../support/gateway.js";
 import { bufferedLambdaFetch } from "../support/lambda-fetch.js";
+import { messageOf, openRawSession, sseEventsIn } from "../support/raw-mcp.js";
+import { loadLambdaFunction, useFrontDoor } from "../support/server-to-client-front-doors.js";
+import { itCarriesServerToClientTraffic } from "../support/server-to-client-scenarios.js";
 
 const DOMAIN = "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com";
 /** How long the backend waits for the client's answer to its request before giving up on it. */
 const BACKEND_WAITS_MS = 2_000;
 
-type Handler = (typeof import("../../functions/handler.js"))["handler"];
+const toEvent = (request: ClientRequest) => httpApiEvent(request, { domainName: DOMAIN, stage: "$default" });
 
-let handler: Handler;
-let idp: TestIdentityProvider;
-let backend: InteractiveBackend;
-let ada: string;
-let logs: FunctionLogs;
-let restoreEnvironment: () => void = () => undefined;
-const clients: InteractiveClient[] = [];
-
-beforeAll(async () => {
-  [idp, backend] = await Promise.all([startIdentityProvider(), startInteractiveBackend()]);
-  restoreEnvironment = setFunctionEnvironment({
-    MCP_BACKEND_URL: backend.url,
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    JWKS_URI: idp.jwksUri,
-    POLICY_FILE: writeInteractivePolicy(),
-  });
-  logs = captureFunctionLogs("mcp-sso-gateway");
-  ({ handler } = await import("../../functions/handler.js"));
-  ada = await idp.token({ subject: "ada", claims: { roles: [INTERACTIVE_ROLE] }, expiresIn: "1h" });
+const stage = useFrontDoor(async (idp, backend, policyFile) => {
+  const lambda = await loadLambdaFunction(idp, backend, policyFile, () => import("../../functions/handler.js"));
+  return { ...lambda.frontDoor(`https://${DOMAIN}/mcp`, bufferedLambdaFetch(lambda.module.handler, toEvent, lambda.onInvoke)), lambda };
 });
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-});
-
-afterAll(async () => {
-  vi.restoreAllMocks();
-  restoreEnvironment();
-  await backend?.close();
-  await idp?.close();
-});
-
-const toEvent = (request: ClientRequest): APIGatewayProxyEventV2 => httpApiEvent(request, { domainName: DOMAIN, stage: "$default" });
-
-async function connect(): Promise<InteractiveClient> {
-  const client = await connectInteractiveClient(`https://${DOMAIN}/mcp`, ada, { fetch: bufferedLambdaFetch(handler, toEvent) });
-  clients.push(client);
-  return client;
-}
 
 interface Reply {
   status: number;
@@ -70,67 +34,27 @@ interface Reply {
   elapsedMs: number;
 }
 
+/** One invocation of the function by hand, timed. */
 async function invoke(request: ClientRequest): Promise<Reply> {
   const context = lambdaContext();
   const started = performance.now();
-  const result = await handler(toEvent(request), context);
+  const result = await stage.door.lambda.module.handler(toEvent(request), context);
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]));
   return { status: result.statusCode ?? 200, headers, body: result.body ?? "", context, elapsedMs: performance.now() - started };
 }
 
-/** The JSON-RPC messages of an SSE body (events without data, priming events, left out). */
-function sseMessages(body: string): Record<string, unknown>[] {
-  return body
-    .split(/\r?\n\r?\n/)
-    .map((event) => event.split(/\r?\n/).filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trimStart()).join("\n"))
-    .filter((data) => data.trim().length > 0)
-    .map((data) => JSON.parse(data) as Record<string, unknown>);
-}
-
-/** A session opened by hand through the function; returns the headers of its later requests. */
-async function rawSession(): Promise<Record<string, string>> {
-  const headers = { "Content-Type": "application/json", Accept: "application/json, text/event-stream", Authorization: `Bearer ${ada}` };
-  const initialize = {
-    jsonrpc: "2.0",
-    id: 0,
-    method: "initialize",
-    params: { protocolVersion: "2025-06-18", capabilities: { sampling: {}, elicitation: { form: {} } }, clientInfo: { name: "raw", version: "1" } },
-  };
-  const opened = await invoke({ method: "POST", path: "/mcp", headers, body: JSON.stringify(initialize) });
-  expect(opened.status).toBe(200);
-  const session = { ...headers, "Mcp-Session-Id": opened.headers["mcp-session-id"] ?? "", "Mcp-Protocol-Version": "2025-06-18" };
-  const initialized = await invoke({ method: "POST", path: "/mcp", headers: session, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) });
-  expect(initialized.status).toBe(202);
-  return session;
-}
-
-const accessLogLine = (context: Context) => logs.lines.find((line) => line.function_request_id === context.awsRequestId && "status" in line);
+const accessLogLine = (context: Context) => stage.door.lambda.logs.lines.find((line) => line.function_request_id === context.awsRequestId && "status" in line);
 
 describe("server-to-client traffic through the buffered Lambda front door", () => {
-  it("delivers progress and logging notifications (all at the end, in order) with the result", async () => {
-    const session = await connect();
-    const from = backend.sent.length;
-    const result = await session.call("progress_steps", { steps: 3, log: true, intervalMs: 30 });
-    expect(resultText(result)).toBe("done after 3 steps");
-    const sent = backend.sent.slice(from);
-    expect(sent).toHaveLength(6);
-    expect(session.received).toEqual(expectedReceived(sent));
-  });
-
-  it("delivers logging notifications at every level, in order", async () => {
-    const session = await connect();
-    const levels = ["debug", "info", "warning", "error"];
-    expect(resultText(await session.call("log_levels", { levels }))).toBe("logged 4 messages");
-    expect(session.received).toEqual(levels.map((level) => ({ kind: "log", level, data: `a ${level} message` })));
-  });
+  itCarriesServerToClientTraffic(stage, { roundTrips: false, standaloneStream: false });
 
   it("answers GET with 405, so the SDK client works without a standalone stream and the backend never sees a GET", async () => {
-    const session = await connect();
-    const headers = { Accept: "text/event-stream", Authorization: `Bearer ${ada}`, "Mcp-Session-Id": session.transport.sessionId ?? "" };
+    const session = await stage.connect();
+    const headers = { Accept: "text/event-stream", Authorization: `Bearer ${stage.ada}`, "Mcp-Session-Id": session.transport.sessionId ?? "" };
     const reply = await invoke({ method: "GET", path: "/mcp", headers });
     expect(reply.status).toBe(405);
     expect(reply.headers.allow).toBe("POST, DELETE");
-    expect(backend.requests.filter((request) => request.httpMethod === "GET")).toEqual([]);
+    expect(stage.backend.requests.filter((request) => request.httpMethod === "GET")).toEqual([]);
     expect(session.errors).toEqual([]);
   });
 
@@ -139,15 +63,17 @@ describe("server-to-client traffic through the buffered Lambda front door", () =
     { tool: "ask_elicitation", method: "elicitation/create", args: { message: "Fill this in", timeoutMs: BACKEND_WAITS_MS } },
   ])("a call during which the backend sends $method", ({ tool, method, args }) => {
     it("ends at that request: the events before it, then error -32005 for the call; the gateway stops reading the backend", async () => {
-      const session = await rawSession();
+      const { backend } = stage;
+      const session = await openRawSession(stage.door.url, stage.ada, "2025-06-18", stage.door.fetch);
       const closedBefore = backend.closedEarly.length;
       const answersBefore = backend.clientResponses.length;
       const call = { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: tool, arguments: args } };
-      const reply = await invoke({ method: "POST", path: "/mcp", headers: session, body: JSON.stringify(call) });
+      const reply = await invoke({ method: "POST", path: "/mcp", headers: { ...MCP_HEADERS, ...session.headers }, body: JSON.stringify(call) });
 
       expect(reply.status).toBe(200);
       expect(reply.headers["content-type"]).toMatch(/^text\/event-stream/);
-      const messages = sseMessages(reply.body);
+      // The JSON-RPC messages of the body (events without data, priming events, left out).
+      const messages = sseEventsIn(reply.body).flatMap<Record<string, unknown>>((event) => messageOf(event) ?? []);
       // The backend's log message came before its request: passed on. The request itself is not (nobody could answer it).
       expect(messages).toEqual([
         { jsonrpc: "2.0", method: "notifications/message", params: expect.objectContaining({ level: "info" }) },
@@ -165,11 +91,11 @@ describe("server-to-client traffic through the buffered Lambda front door", () =
     });
 
     it("makes the SDK client's call fail with -32005, without its handler ever being asked", async () => {
-      const session = await connect();
-      const answersBefore = backend.clientResponses.length;
+      const session = await stage.connect();
+      const answersBefore = stage.backend.clientResponses.length;
       await expect(session.call(tool, args, { timeout: 5_000 })).rejects.toMatchObject({ code: -32005, message: expect.stringContaining(`Not supported on this front door:`) });
       expect(session.asked).toEqual([]);
-      expect(backend.clientResponses.length).toBe(answersBefore);
+      expect(stage.backend.clientResponses.length).toBe(answersBefore);
     });
   });
 });

@@ -4,44 +4,18 @@
  * the server, or dropped by the client) is resumed with `Last-Event-ID` on a GET through the gateway, delivering the
  * remaining events once, while the backend executes the call once.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { MCP_HEADERS, gatewaySettings, startGateway, type TestGateway } from "../support/gateway.js";
-import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
-import {
-  INTERACTIVE_ROLE,
-  RETRY_MS,
-  startInteractiveBackend,
-  writeInteractivePolicy,
-  type InteractiveBackend,
-  type StoredEvent,
-} from "../support/interactive-backend.js";
-import { connectInteractiveClient, resultText, type InteractiveClient } from "../support/interactive-client.js";
+import { describe, expect, it, vi } from "vitest";
+import { MCP_HEADERS } from "../support/gateway.js";
+import { RETRY_MS, type StoredEvent } from "../support/interactive-backend.js";
+import { resultText } from "../support/interactive-client.js";
 import { messageOf, openRawSession, sseEvents, toolCall, type SseEvent } from "../support/raw-mcp.js";
+import { localServer, useFrontDoor } from "../support/server-to-client-front-doors.js";
 
-let idp: TestIdentityProvider;
-let backend: InteractiveBackend;
-let gateway: TestGateway;
-let ada: string;
-const clients: InteractiveClient[] = [];
-
-beforeAll(async () => {
-  [idp, backend] = await Promise.all([startIdentityProvider(), startInteractiveBackend()]);
-  gateway = await startGateway(gatewaySettings(idp, backend.url, { POLICY_FILE: writeInteractivePolicy() }));
-  ada = await idp.token({ subject: "ada", claims: { roles: [INTERACTIVE_ROLE] }, expiresIn: "1h" });
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await backend?.close();
-  await idp?.close();
-});
+const stage = useFrontDoor(localServer);
 
 /** The events the backend stored for the stream that answered request `id`, in order. */
 function streamAnswering(id: number): StoredEvent[] {
+  const { backend } = stage;
   const answer = backend.events.find((event) => "result" in event.message && (event.message as { id?: unknown }).id === id);
   if (!answer) throw new Error(`the backend stored no answer to request ${id}`);
   return backend.events.filter((event) => event.streamId === answer.streamId);
@@ -61,11 +35,11 @@ const progressOf = (events: SseEvent[]) =>
 
 describe("resumable streams through the local server (protocol 2025-11-25)", () => {
   it("passes priming events and retry fields on byte for byte: initialize, and a call's stream", async () => {
-    const session = await openRawSession(gateway.url, ada, "2025-11-25");
+    const session = await openRawSession(stage.door.url, stage.ada, "2025-11-25");
     expect(session.initializeBody).toMatch(new RegExp(`^id: \\S+\\nretry: ${RETRY_MS}\\ndata: \\n\\n`));
     expect(session.initializeBody).toBe(backendBytes(streamAnswering(0)));
 
-    const response = await fetch(gateway.url, {
+    const response = await fetch(stage.door.url, {
       method: "POST",
       headers: { ...MCP_HEADERS, ...session.headers },
       body: JSON.stringify(toolCall(5, "progress_steps", { steps: 2, log: true })),
@@ -82,8 +56,8 @@ describe("resumable streams through the local server (protocol 2025-11-25)", () 
   });
 
   it("resumes a call whose stream the server closed mid-way (SDK client: reconnects with Last-Event-ID on GET)", async () => {
-    const session = await connectInteractiveClient(gateway.url, ada);
-    clients.push(session);
+    const { backend } = stage;
+    const session = await stage.connect();
     const requestsBefore = backend.requests.length;
     const executedBefore = backend.executed.length;
     const result = await session.call("progress_steps", { steps: 6, intervalMs: 50, breakAfter: 2 });
@@ -101,12 +75,13 @@ describe("resumable streams through the local server (protocol 2025-11-25)", () 
   });
 
   it("resumes a call whose stream the client dropped, from Last-Event-ID on a GET, with the remaining events", async () => {
-    const session = await openRawSession(gateway.url, ada, "2025-11-25");
+    const { backend } = stage;
+    const session = await openRawSession(stage.door.url, stage.ada, "2025-11-25");
     const executedBefore = backend.executed.length;
     const closedBefore = backend.closedEarly.length;
     const call = toolCall(7, "progress_steps", { steps: 6, intervalMs: 120 });
     const aborter = new AbortController();
-    const response = await fetch(gateway.url, { method: "POST", headers: { ...MCP_HEADERS, ...session.headers }, body: JSON.stringify(call), signal: aborter.signal });
+    const response = await fetch(stage.door.url, { method: "POST", headers: { ...MCP_HEADERS, ...session.headers }, body: JSON.stringify(call), signal: aborter.signal });
     expect(response.status).toBe(200);
     const beforeBreak: SseEvent[] = [];
     for await (const event of sseEvents(response.body as ReadableStream<Uint8Array>)) {
@@ -120,7 +95,7 @@ describe("resumable streams through the local server (protocol 2025-11-25)", () 
     // The gateway let go of the backend's stream when the client left.
     await vi.waitFor(() => expect(backend.closedEarly.slice(closedBefore)).toContain("POST tools/call"), { timeout: 3_000 });
 
-    const resumed = await fetch(gateway.url, {
+    const resumed = await fetch(stage.door.url, {
       headers: { ...session.headers, accept: "text/event-stream", "last-event-id": lastEventId },
     });
     expect(resumed.status).toBe(200);

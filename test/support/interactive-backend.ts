@@ -1,8 +1,9 @@
 /**
  * A v1-SDK MCP backend that talks back to its client during tool calls: progress and logging notifications on the
  * call's stream, server-to-client requests (sampling, elicitation, roots) on the call's stream, and notifications on
- * the session's standalone GET stream. Stateful sessions (`StreamableHTTPServerTransport` over node:http), resumable
- * through an event store whose ids are numbered in order, a `retry:` interval in priming events.
+ * the session's standalone GET stream, among them the `tools/list_changed` that follows a tool registered during the
+ * session (`add_tool`). Stateful sessions (`StreamableHTTPServerTransport` over node:http), resumable through an event
+ * store whose ids are numbered in order, a `retry:` interval in priming events.
  *
  * It records what it executed, every message it sent to the client (and on which stream), what came back from the
  * client (the tools' view, and the raw JSON-RPC responses POSTed to it), every HTTP request that reached it, and the
@@ -15,20 +16,24 @@ import { join } from "node:path";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport, type EventStore } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
   isInitializeRequest,
-  type JSONRPCMessage,
   type LoggingLevel,
   type ServerNotification,
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { SequencedEventStore, type StoredEvent } from "./sequenced-event-store.js";
+
+export type { StoredEvent };
 
 /** The `retry:` interval (ms) the backend announces in its priming events (protocol 2025-11-25). */
 export const RETRY_MS = 100;
-export const INTERACTIVE_TOOLS = ["progress_steps", "log_levels", "ask_sampling", "ask_elicitation", "ask_roots", "notify_session"] as const;
+export const INTERACTIVE_TOOLS = ["progress_steps", "log_levels", "ask_sampling", "ask_elicitation", "ask_roots", "notify_session", "add_tool"] as const;
+/** Tools the backend has only once `add_tool` registered them: the policy grants the first, and not the second. */
+export const LATE_TOOLS = { granted: "late_granted", withheld: "late_withheld" } as const;
 /** The form the elicitation tool asks the client to fill in. */
 export const ELICITATION_SCHEMA = {
   type: "object" as const,
@@ -39,10 +44,11 @@ export const ELICITATION_SCHEMA = {
 /** The role the test policy grants the interactive tools to. */
 export const INTERACTIVE_ROLE = "employee";
 
-/** Writes a native policy granting every interactive tool to INTERACTIVE_ROLE (and nothing else); returns its path. */
+/** Writes a native policy granting every interactive tool and LATE_TOOLS.granted to INTERACTIVE_ROLE (and nothing else). */
 export function writeInteractivePolicy(): string {
   const file = join(mkdtempSync(join(tmpdir(), "interactive-policy-")), "policy.yaml");
-  writeFileSync(file, `tools:\n${INTERACTIVE_TOOLS.map((tool) => `  ${tool}: [${INTERACTIVE_ROLE}]\n`).join("")}`);
+  const granted = [...INTERACTIVE_TOOLS, LATE_TOOLS.granted];
+  writeFileSync(file, `tools:\n${granted.map((tool) => `  ${tool}: [${INTERACTIVE_ROLE}]\n`).join("")}`);
   return file;
 }
 
@@ -69,12 +75,6 @@ export interface ReceivedRequest {
   protocolVersion?: string;
 }
 
-export interface StoredEvent {
-  streamId: string;
-  eventId: string;
-  message: JSONRPCMessage | Record<string, never>;
-}
-
 export interface InteractiveBackend {
   url: string;
   executed: { name: string; arguments: unknown }[];
@@ -91,33 +91,6 @@ export interface InteractiveBackend {
   /** Standalone GET streams currently open (headers sent, not yet closed). */
   openGetStreams(): number;
   close(): Promise<void>;
-}
-
-/** An event store with ids numbered in order, so replay order never depends on clock or chance. */
-class SequencedEventStore implements EventStore {
-  private sequence = 0;
-  constructor(private readonly events: StoredEvent[]) {}
-
-  async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
-    const eventId = `${streamId}_${String(++this.sequence).padStart(6, "0")}`;
-    this.events.push({ streamId, eventId, message });
-    return eventId;
-  }
-
-  async getStreamIdForEventId(eventId: string): Promise<string | undefined> {
-    return this.events.find((event) => event.eventId === eventId)?.streamId;
-  }
-
-  async replayEventsAfter(lastEventId: string, { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> }): Promise<string> {
-    const at = this.events.findIndex((event) => event.eventId === lastEventId);
-    if (at === -1) return "";
-    const { streamId } = this.events[at] as StoredEvent;
-    for (const event of this.events.slice(at + 1)) {
-      // Priming events carry no message: nothing to replay.
-      if (event.streamId === streamId && "jsonrpc" in event.message) await send(event.eventId, event.message as JSONRPCMessage);
-    }
-    return streamId;
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -217,6 +190,18 @@ export async function startInteractiveBackend(): Promise<InteractiveBackend> {
       record.sent.push({ tool: "notify_session", stream: "standalone", method: "notifications/resources/list_changed" });
       await server.server.sendResourceListChanged();
       return text("notified");
+    });
+
+    // Registering a tool on a connected server makes the SDK send notifications/tools/list_changed, unrelated to any
+    // request: on the session's standalone (GET) stream.
+    server.registerTool("add_tool", { inputSchema: { name: z.string() } }, async (args) => {
+      record.executed.push({ name: "add_tool", arguments: args });
+      record.sent.push({ tool: "add_tool", stream: "standalone", method: "notifications/tools/list_changed" });
+      server.registerTool(args.name, { inputSchema: {} }, async (lateArgs) => {
+        record.executed.push({ name: args.name, arguments: lateArgs });
+        return text(`ran ${args.name}`);
+      });
+      return text(`added ${args.name}`);
     });
     return server;
   }

@@ -1,7 +1,7 @@
 /**
  * A real v1-SDK MCP client that can be talked back to: sampling, elicitation and roots capabilities with request
- * handlers registered, and every notification it receives (progress through the request's `onprogress`, logging
- * and resource notifications through handlers) recorded in order of arrival.
+ * handlers registered, and every notification it receives (progress through the request's `onprogress`, logging,
+ * resource and tool-list notifications through handlers) recorded in order of arrival.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -13,6 +13,7 @@ import {
   LoggingMessageNotificationSchema,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
   type CallToolResult,
 } from "@modelcontextprotocol/sdk/types.js";
 
@@ -64,7 +65,7 @@ export async function connectInteractiveClient(url: string, token: string, optio
   client.setNotificationHandler(LoggingMessageNotificationSchema, async ({ params }) => {
     received.push({ kind: "log", level: params.level, data: params.data });
   });
-  for (const schema of [ResourceUpdatedNotificationSchema, ResourceListChangedNotificationSchema]) {
+  for (const schema of [ResourceUpdatedNotificationSchema, ResourceListChangedNotificationSchema, ToolListChangedNotificationSchema]) {
     client.setNotificationHandler(schema, async (notification) => {
       received.push({ kind: "notification", method: notification.method, params: notification.params });
     });

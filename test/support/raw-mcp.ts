@@ -1,7 +1,8 @@
 /**
  * Raw Streamable HTTP, for what the SDK client hides: SSE events with their fields and exact bytes, read as they
- * arrive, and a session opened by hand with a chosen protocol version.
+ * arrive (or from a whole body), and a session opened by hand with a chosen protocol version.
  */
+import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { MCP_HEADERS } from "./gateway.js";
 
 export interface SseEvent {
@@ -34,6 +35,11 @@ function parseEvent(raw: string): SseEvent {
   return event;
 }
 
+/** The events of an SSE body read whole (a buffered response's). */
+export function sseEventsIn(body: string): SseEvent[] {
+  return body.split(/(?<=\r\n\r\n|\n\n|\r\r)/).filter((raw) => raw.trim() !== "").map(parseEvent);
+}
+
 /** The events of an SSE body as they arrive; leaving the loop early cancels the body. */
 export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
   const reader = body.getReader();
@@ -62,8 +68,8 @@ export interface RawSession {
   initializeBody: string;
 }
 
-/** initialize + notifications/initialized by hand, with the given protocol version. */
-export async function openRawSession(url: string, token: string, protocolVersion: string): Promise<RawSession> {
+/** initialize + notifications/initialized by hand, with the given protocol version (through `fetchLike` when given). */
+export async function openRawSession(url: string, token: string, protocolVersion: string, fetchLike: FetchLike = fetch): Promise<RawSession> {
   const authorization = `Bearer ${token}`;
   const initialize = {
     jsonrpc: "2.0",
@@ -71,11 +77,11 @@ export async function openRawSession(url: string, token: string, protocolVersion
     method: "initialize",
     params: { protocolVersion, capabilities: { sampling: {}, elicitation: { form: {} } }, clientInfo: { name: "raw", version: "1" } },
   };
-  const response = await fetch(url, { method: "POST", headers: { ...MCP_HEADERS, authorization }, body: JSON.stringify(initialize) });
+  const response = await fetchLike(url, { method: "POST", headers: { ...MCP_HEADERS, authorization }, body: JSON.stringify(initialize) });
   if (response.status !== 200) throw new Error(`initialize answered ${response.status}: ${await response.text()}`);
   const initializeBody = await response.text();
   const headers = { authorization, "mcp-session-id": response.headers.get("mcp-session-id") ?? "", "mcp-protocol-version": protocolVersion };
-  const initialized = await fetch(url, {
+  const initialized = await fetchLike(url, {
     method: "POST",
     headers: { ...MCP_HEADERS, ...headers },
     body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
