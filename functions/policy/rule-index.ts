@@ -6,8 +6,14 @@
  * rules, `*_docs`). Everything is kept by position in the policy, so a decision still finds the first rule in
  * document order that decides, and names the same rule as evaluating all of them would.
  */
-import type { CompiledRule } from "./compile.js";
+import type { ItemRef } from "./rule-scope.js";
 import type { ItemKind } from "./types.js";
+
+/** What the index needs of a compiled rule (compile.ts's IndexedRule): its effect and the items it can concern. */
+export interface IndexedRule {
+  effect: "allow" | "deny" | "require";
+  appliesTo?: readonly ItemRef[];
+}
 
 /** Positions (in the policy's rule list, ascending) of the rules that may stop an item and that may allow it. */
 export interface RulePositions {
@@ -40,13 +46,13 @@ interface Building {
   allows: number[];
 }
 
-function add(positions: Building, rule: CompiledRule, position: number): void {
+function add(positions: Building, rule: IndexedRule, position: number): void {
   const list = rule.effect === "allow" ? positions.allows : positions.stops;
   // A rule naming the same item twice (`in ["a", "a"]`) is filed once.
   if (list[list.length - 1] !== position) list.push(position);
 }
 
-function fileUnder(map: Map<string, Building>, key: string, rule: CompiledRule, position: number): void {
+function fileUnder(map: Map<string, Building>, key: string, rule: IndexedRule, position: number): void {
   let positions = map.get(key);
   if (!positions) map.set(key, (positions = { stops: [], allows: [] }));
   add(positions, rule, position);
@@ -54,7 +60,7 @@ function fileUnder(map: Map<string, Building>, key: string, rule: CompiledRule, 
 
 const perKind = <T>(make: () => T): Record<ItemKind, T> => ({ tool: make(), prompt: make(), resource: make() });
 
-export function indexRules(rules: readonly CompiledRule[]): RuleIndex {
+export function indexRules(rules: readonly IndexedRule[]): RuleIndex {
   const named = perKind(() => new Map<string, Building>());
   const prefixed = perKind(() => new Map<string, Building>());
   const anyName = perKind<Building>(() => ({ stops: [], allows: [] }));
