@@ -1,8 +1,8 @@
 /**
  * The gateway core: a web-standard `fetch(Request) → Response`, shared by every adapter (Lambda, local server).
  *
- * Request path: Origin and Host checked → route → bearer token → verified identity → policy in force → JSON-RPC body judged message by
- * message → forwarded to the backend → list results filtered → one access-log line.
+ * Request path: Origin and Host checked → route → bearer token → verified identity → policy in force → JSON-RPC
+ * body judged message by message → forwarded to the backend → list results filtered → one access-log line.
  */
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { extractBearerToken } from "../auth/bearer.js";
