@@ -10,24 +10,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { bearer, closeAll, signIn, sleep, startGatewayIn, type Closers } from "../support/fault-fixtures.js";
+import { bearer, sleep, useFaultWorld } from "../support/fault-fixtures.js";
 import { POLICIES, gatewaySettings, postRaw, type TestGateway } from "../support/gateway.js";
-import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 
-let idp: TestIdentityProvider;
-/** No roles: may not use echo. */
-let jsmith: string;
-/** The admin role: may use echo. */
-let boss: string;
-const closers: Closers = [];
-const gatewayWith = (env: Record<string, string>) => startGatewayIn(closers, env);
-
-beforeAll(async () => {
-  idp = await startIdentityProvider();
-  closers.push(idp);
-  ({ jsmith, boss } = await signIn(idp));
-});
-afterAll(() => closeAll(closers));
+const world = useFaultWorld();
+const { closers, gatewayWith } = world;
 
 describe("a backend that misbehaves", () => {
   interface RpcMessage {
@@ -116,7 +103,7 @@ describe("a backend that misbehaves", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
-    gateway = await gatewayWith(gatewaySettings(idp, url, { POLICY_FILE: POLICIES.walkthrough, BACKEND_TIMEOUT_MS: String(TIMEOUT_MS) }));
+    gateway = await gatewayWith(gatewaySettings(world.idp, url, { POLICY_FILE: POLICIES.walkthrough, BACKEND_TIMEOUT_MS: String(TIMEOUT_MS) }));
   });
   afterAll(async () => {
     server?.closeAllConnections();
@@ -159,7 +146,7 @@ describe("a backend that misbehaves", () => {
 
   it("refuses a 200 HTML answer to tools/list with 502: a successful MCP answer is JSON or SSE, anything else cannot be filtered", async () => {
     fault = "answers 200 with an HTML page";
-    const exchange = await send(jsmith, LIST);
+    const exchange = await send(world.jsmith, LIST);
     expect(exchange.status).toBe(502);
     expect(JSON.parse(exchange.text)).toEqual({ jsonrpc: "2.0", id: 7, error: { code: -32003, message: "Bad gateway: the MCP server could not be reached" } });
     expect(exchange.line).toMatchObject({ status: 502, mcpMethod: "tools/list", subject: "jsmith", reason: "backend answered with a text/html body that is not JSON" });
@@ -171,7 +158,7 @@ describe("a backend that misbehaves", () => {
     "filters the list when the backend %s",
     async (name) => {
       fault = name;
-      const exchange = await send(jsmith, LIST);
+      const exchange = await send(world.jsmith, LIST);
       expect(exchange.status).toBe(200);
       expect(JSON.parse(exchange.text)).toEqual({ jsonrpc: "2.0", id: 7, result: { tools: [] } });
       expect(exchange.text).not.toContain("delete_everything");
@@ -181,7 +168,7 @@ describe("a backend that misbehaves", () => {
 
   it("still filters a list that comes with status 500, and passes the status on", async () => {
     fault = "sends a list with status 500";
-    const exchange = await send(jsmith, LIST);
+    const exchange = await send(world.jsmith, LIST);
     expect(exchange.status).toBe(500);
     expect(JSON.parse(exchange.text)).toEqual({ jsonrpc: "2.0", id: 7, result: { tools: [] } });
     expect(exchange.line).toMatchObject({ status: 500, decision: "filtered", listItemsRemoved: 2 });
@@ -191,7 +178,7 @@ describe("a backend that misbehaves", () => {
   // covers its own errors; what a backend puts in its error pages is the backend's. The log line has no reason.
   it("passes a 500 HTML answer on as it came, status included, and logs it as an error", async () => {
     fault = "answers 500 with an HTML page";
-    const exchange = await send(boss, CALL_ECHO);
+    const exchange = await send(world.boss, CALL_ECHO);
     expect([exchange.status, exchange.contentType, exchange.text]).toEqual([500, "text/html", HTML_500]);
     expect(exchange.reached).toEqual(["tools/call"]);
     const logged = gateway.logger.lines.filter((l) => "status" in l.fields).at(-1);
@@ -200,7 +187,7 @@ describe("a backend that misbehaves", () => {
 
   it("drops an SSE event whose data is not JSON, says so in the log, and still filters the list after it", async () => {
     fault = "sends an SSE event whose data is not JSON, then the list";
-    const exchange = await send(jsmith, LIST);
+    const exchange = await send(world.jsmith, LIST);
     expect([exchange.status, exchange.contentType]).toEqual([200, "text/event-stream"]);
     expect(events(exchange.text)).toEqual([{ jsonrpc: "2.0", id: 7, result: { tools: [] } }]);
     expect(exchange.text).not.toContain("Bad Gateway");
@@ -216,7 +203,7 @@ describe("a backend that misbehaves", () => {
   // answer; since the gateway dropped an event (the answer, maybe), it tells the client, as for a stream that breaks.
   it("drops a list event cut off by the end of the stream, and tells the client its request went unanswered", async () => {
     fault = "ends its SSE stream in the middle of the list event";
-    const exchange = await send(jsmith, LIST);
+    const exchange = await send(world.jsmith, LIST);
     expect([exchange.status, exchange.contentType]).toEqual([200, "text/event-stream"]);
     expect(exchange.text).not.toContain("delete_everything");
     expect(events(exchange.text)).toEqual([
@@ -227,7 +214,7 @@ describe("a backend that misbehaves", () => {
 
   it("ends a stream reset mid-event (TCP RST) with a JSON-RPC error for the request; the partial list is never passed on", async () => {
     fault = "resets the connection in the middle of the list event";
-    const exchange = await send(jsmith, LIST);
+    const exchange = await send(world.jsmith, LIST);
     expect([exchange.status, exchange.contentType]).toEqual([200, "text/event-stream"]);
     expect(exchange.text).not.toContain("delete_everything");
     expect(events(exchange.text)).toEqual([
@@ -240,7 +227,7 @@ describe("a backend that misbehaves", () => {
     "answers 502 with a JSON-RPC error when the backend %s",
     async (name) => {
       fault = name;
-      const exchange = await send(jsmith, LIST);
+      const exchange = await send(world.jsmith, LIST);
       expect(exchange.status).toBe(502);
       expect(JSON.parse(exchange.text)).toEqual({ jsonrpc: "2.0", id: 7, error: { code: -32003, message: "Bad gateway: the MCP server could not be reached" } });
       expect(exchange.line).toMatchObject({ status: 502, reason: expect.stringMatching(/^backend unreachable: (ECONNRESET|UND_ERR_SOCKET)$/) });
@@ -251,14 +238,14 @@ describe("a backend that misbehaves", () => {
   it("answers 504 when the backend answers after BACKEND_TIMEOUT_MS, gives up the connection, and lets the late answer go nowhere", async () => {
     fault = "answers after the gateway's timeout";
     const abandonedBefore = abandoned.length;
-    const call = await send(boss, CALL_ECHO);
+    const call = await send(world.boss, CALL_ECHO);
     expect(call.status).toBe(504);
     expect(JSON.parse(call.text)).toEqual({ jsonrpc: "2.0", id: 8, error: { code: -32004, message: "Gateway timeout: the MCP server did not answer in time" } });
     expect(call.line).toMatchObject({ status: 504, reason: `backend did not answer within ${TIMEOUT_MS} ms` });
     // The call was forwarded (the backend may well have run it): a timeout says nothing about that.
     expect(call.reached).toEqual(["tools/call"]);
 
-    const list = await send(jsmith, LIST);
+    const list = await send(world.jsmith, LIST);
     expect(list.status).toBe(504);
     expect(list.text).not.toContain("delete_everything");
     await expect.poll(() => abandoned.slice(abandonedBefore)).toEqual(["tools/call", "tools/list"]);
@@ -268,12 +255,12 @@ describe("a backend that misbehaves", () => {
     await sleep(LATE_MS);
     expect(gateway.logger.requests()).toHaveLength(logged);
     fault = undefined;
-    expect((await send(boss, CALL_ECHO)).status).toBe(200);
+    expect((await send(world.boss, CALL_ECHO)).status).toBe(200);
   });
 
   it.each(Object.keys(FAULTS) as FaultName[])("while the backend %s, a denied call is still refused before it reaches the backend", async (name) => {
     fault = name;
-    const exchange = await send(jsmith, CALL_ECHO);
+    const exchange = await send(world.jsmith, CALL_ECHO);
     expect(exchange.status).toBe(200);
     expect(JSON.parse(exchange.text)).toEqual({ jsonrpc: "2.0", id: 8, error: { code: -32602, message: "Unknown tool: echo" } });
     expect(exchange.line).toMatchObject({ status: 200, decision: "denied", tool: "echo", reason: expect.stringMatching(/^tool "echo" not allowed/) });
@@ -281,10 +268,10 @@ describe("a backend that misbehaves", () => {
   });
 
   it("serves normally after all of it: no fault left behind", async () => {
-    const list = await send(boss, LIST);
+    const list = await send(world.boss, LIST);
     expect(list.status).toBe(200);
     expect(JSON.parse(list.text)).toMatchObject({ id: 7, result: { tools: [{ name: "echo" }] } });
     expect(JSON.parse(list.text).result.tools).toHaveLength(1);
-    expect((await send(boss, CALL_ECHO)).status).toBe(200);
+    expect((await send(world.boss, CALL_ECHO)).status).toBe(200);
   });
 });

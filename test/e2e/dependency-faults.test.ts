@@ -24,33 +24,17 @@ import {
   WALKTHROUGH,
   bearer,
   callEcho,
-  closeAll,
-  signIn,
   sleep,
-  startGatewayIn,
   toolsSeen,
-  type Closers,
+  useFaultWorld,
 } from "../support/fault-fixtures.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { INITIALIZE, POLICIES, connectClient, gatewaySettings, postRaw, type TestGateway } from "../support/gateway.js";
-import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 import { providerPaths, startOidcProvider } from "../support/oidc-provider.js";
 import { freePort } from "../support/ports.js";
 
-let idp: TestIdentityProvider;
-/** No roles: may not use echo. */
-let jsmith: string;
-/** The admin role: may use echo. */
-let boss: string;
-const closers: Closers = [];
-const gatewayWith = (env: Record<string, string>) => startGatewayIn(closers, env);
-
-beforeAll(async () => {
-  idp = await startIdentityProvider();
-  closers.push(idp);
-  ({ jsmith, boss } = await signIn(idp));
-});
-afterAll(() => closeAll(closers));
+const world = useFaultWorld();
+const { closers, gatewayWith } = world;
 
 describe("signing keys unavailable when the gateway starts (warm-up failed)", () => {
   let backend: TestBackend;
@@ -63,7 +47,7 @@ describe("signing keys unavailable when the gateway starts (warm-up failed)", ()
 
   async function expectKeysUnavailable(gateway: TestGateway, reason: RegExp): Promise<void> {
     const relayedBefore = upstream.requests.length;
-    const response = await postRaw(gateway.url, INITIALIZE, bearer(boss));
+    const response = await postRaw(gateway.url, INITIALIZE, bearer(world.boss));
     expect(response.status).toBe(503);
     expect(response.headers.get("www-authenticate")).toBeNull();
     expect(response.headers.get("retry-after")).toBe("5");
@@ -81,13 +65,13 @@ describe("signing keys unavailable when the gateway starts (warm-up failed)", ()
     ["a JSON document without keys", () => Response.json({ error: "not here" }), /^JWKS unavailable: JWKS does not include keys$/],
   ] as const)("JWKS_URI answering %s: 503 until it serves the keys, then the token verifies", async (_, broken, reason) => {
     let healthy = false;
-    const jwks: LocalServer = await serveFetch(async () => (healthy ? Response.json({ keys: [publicJwk(idp.key)] }) : broken()), { port: 0 });
+    const jwks: LocalServer = await serveFetch(async () => (healthy ? Response.json({ keys: [publicJwk(world.idp.key)] }) : broken()), { port: 0 });
     closers.push(jwks);
     const gateway = await gatewayWith(gatewaySettings({ jwksUri: `${jwks.url}${JWKS_PATH}` }, upstream.url, { POLICY_FILE: POLICIES.walkthrough }));
     await expectKeysUnavailable(gateway, reason);
     await expectKeysUnavailable(gateway, reason);
     healthy = true;
-    const response = await postRaw(gateway.url, INITIALIZE, bearer(boss));
+    const response = await postRaw(gateway.url, INITIALIZE, bearer(world.boss));
     expect(response.status).toBe(200);
     expect(gateway.logger.last()).toMatchObject({ status: 200, subject: "pointy-haired-boss" });
   });
@@ -140,13 +124,13 @@ describe("SSM Parameter Store faults", () => {
   }
 
   function gatewayOn(path: string): Promise<TestGateway> {
-    return gatewayWith(gatewaySettings(idp, upstream.url, { POLICY_SSM_PATH: path, POLICY_CACHE_SECONDS: String(CACHE_SECONDS) }));
+    return gatewayWith(gatewaySettings(world.idp, upstream.url, { POLICY_SSM_PATH: path, POLICY_CACHE_SECONDS: String(CACHE_SECONDS) }));
   }
 
   async function expectNoPolicy(gateway: TestGateway): Promise<void> {
     const relayedBefore = upstream.requests.length;
     for (const message of [INITIALIZE, { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "echo", arguments: { message: "hi" } } }]) {
-      const response = await postRaw(gateway.url, message, bearer(boss));
+      const response = await postRaw(gateway.url, message, bearer(world.boss));
       expect(response.status).toBe(503);
       expect(response.headers.get("retry-after")).toBe("5");
       expect(await response.json()).toEqual({ jsonrpc: "2.0", id: message.id, error: UNAVAILABLE_POLICY });
@@ -202,8 +186,8 @@ describe("SSM Parameter Store faults", () => {
       const relayedBefore = relay.count("GetParametersByPath", "relayed");
       const gateway = await gatewayOn(path);
       expect(relay.count("GetParametersByPath", "relayed")).toBe(relayedBefore + 1);
-      const employee = await connectClient(gateway.url, jsmith);
-      const manager = await connectClient(gateway.url, boss);
+      const employee = await connectClient(gateway.url, world.jsmith);
+      const manager = await connectClient(gateway.url, world.boss);
       closers.push(employee, manager);
       backend.executed.length = 0;
 
@@ -248,7 +232,7 @@ describe("SSM Parameter Store faults", () => {
 
       relay.fault = () => undefined;
       await afterCacheExpiry();
-      const response = await postRaw(gateway.url, INITIALIZE, bearer(boss));
+      const response = await postRaw(gateway.url, INITIALIZE, bearer(world.boss));
       expect(response.status).toBe(200);
       expect(gateway.logger.lines.some((l) => l.message === "policy loaded")).toBe(true);
     });
@@ -257,8 +241,8 @@ describe("SSM Parameter Store faults", () => {
       const path = `/mcp-sso-gateway-test/${randomUUID()}`;
       await put(`${path}/walkthrough`, WALKTHROUGH);
       const gateway = await gatewayOn(path);
-      const employee = await connectClient(gateway.url, jsmith);
-      const manager = await connectClient(gateway.url, boss);
+      const employee = await connectClient(gateway.url, world.jsmith);
+      const manager = await connectClient(gateway.url, world.boss);
       closers.push(employee, manager);
       const resetBefore = relay.count("GetParametersByPath", "reset");
 
@@ -280,9 +264,9 @@ describe("a policy file that breaks while the gateway runs (POLICY_FILE, re-read
     closers.push(backend);
     const file = join(await mkdtemp(join(tmpdir(), "faults-policy-")), "policy.yaml");
     await writeFile(file, WALKTHROUGH);
-    const gateway = await gatewayWith(gatewaySettings(idp, backend.url, { POLICY_FILE: file, POLICY_CACHE_SECONDS: "1" }));
-    const employee = await connectClient(gateway.url, jsmith);
-    const manager = await connectClient(gateway.url, boss);
+    const gateway = await gatewayWith(gatewaySettings(world.idp, backend.url, { POLICY_FILE: file, POLICY_CACHE_SECONDS: "1" }));
+    const employee = await connectClient(gateway.url, world.jsmith);
+    const manager = await connectClient(gateway.url, world.boss);
     closers.push(employee, manager);
 
     // A grant for everyone, broken by a CEL rule that does not compile: the whole document is refused.
