@@ -14,7 +14,7 @@ import { bearer, sleep, useFaultWorld } from "../support/fault-fixtures.js";
 import { POLICIES, gatewaySettings, postRaw, type TestGateway } from "../support/gateway.js";
 
 const world = useFaultWorld();
-const { closers, gatewayWith } = world;
+const { gatewayWith } = world;
 
 describe("a backend that misbehaves", () => {
   interface RpcMessage {

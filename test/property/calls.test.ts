@@ -13,10 +13,8 @@
  * received and executed, not only what the caller was told.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Gateway } from "../../functions/core/gateway.js";
-import type { CollectingLogger } from "../support/gateway.js";
-import { startPropertyGateway, type PropertyGateway } from "./support/property-gateway.js";
+import { describe, expect, it } from "vitest";
+import { usePropertyGateway } from "./support/property-gateway.js";
 import {
   fullwidth,
   jsonString,
@@ -26,9 +24,8 @@ import {
   renderPolicy,
   usableNames,
   type ItemKind,
-  type RolesClaim,
 } from "./support/arbitraries.js";
-import { lenientMethod, type ScriptedBackend } from "./support/scripted-backend.js";
+import { lenientMethod } from "./support/scripted-backend.js";
 
 const RUNS = 300;
 
@@ -220,17 +217,7 @@ const scenarioArb = policyAndCallerArb.chain(({ policy, claim }) => {
 // The gateway, its identity provider and its backend
 // ---------------------------------------------------------------------------------------------------------------
 
-let world: PropertyGateway;
-let gateway: Gateway;
-let backend: ScriptedBackend;
-let logger: CollectingLogger;
-const tokenFor = (claim: RolesClaim) => world.tokenFor(claim);
-
-beforeAll(async () => {
-  world = await startPropertyGateway();
-  ({ gateway, backend, logger } = world);
-});
-afterAll(() => world?.close());
+const world = usePropertyGateway();
 
 interface RpcAnswer {
   id: unknown;
@@ -243,8 +230,8 @@ describe("uses of tools, prompts and resources", () => {
     await fc.assert(
       fc.asyncProperty(scenarioArb, async ({ policy, claim, batch, elements, idsAsStrings, spelling }) => {
         await world.usePolicy(renderPolicy(policy));
-        backend.reset();
-        logger.lines.length = 0;
+        world.backend.reset();
+        world.logger.lines.length = 0;
         const messages = (batch ? elements : elements.slice(0, 1)).map((element, i) => {
           const request = element.type === "malformed" || ((element.type === "use" || element.type === "other method") && element.request);
           const id = request ? (idsAsStrings ? JSON.stringify(`r${i}`) : String(i + 1)) : undefined;
@@ -252,24 +239,24 @@ describe("uses of tools, prompts and resources", () => {
           return { ...rendered, id: id === undefined ? undefined : JSON.parse(id) as unknown, request };
         });
         const body = `${spelling.ws}${batch ? new Json(spelling).array(messages.map((m) => m.text)) : messages[0]!.text}${spelling.ws}`;
-        const response = await gateway.fetch(
+        const response = await world.gateway.fetch(
           new Request("http://gateway.test/mcp", {
             method: "POST",
-            headers: { authorization: `Bearer ${await tokenFor(claim)}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+            headers: { authorization: `Bearer ${await world.tokenFor(claim)}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
             body,
           }),
         );
         const text = await response.text();
 
         // Whatever the model says: every item the backend used is one the caller may use.
-        for (const execution of backend.executed) expect(mayUse(policy, claim, execution.kind, execution.name)).toBe(true);
+        for (const execution of world.backend.executed) expect(mayUse(policy, claim, execution.kind, execution.name)).toBe(true);
         // And whatever reached it is exactly what the caller sent.
-        for (const received of backend.received) expect(received.body.equals(Buffer.from(body))).toBe(true);
+        for (const received of world.backend.received) expect(received.body.equals(Buffer.from(body))).toBe(true);
 
         const forwarded = messages.every((m) => m.outcome.pass);
         if (forwarded) {
-          expect(backend.received).toHaveLength(1);
-          expect(backend.executed.map((e) => [e.kind, e.name])).toEqual(messages.flatMap((m) => (m.use ? [[m.use.kind, m.use.name]] : [])));
+          expect(world.backend.received).toHaveLength(1);
+          expect(world.backend.executed.map((e) => [e.kind, e.name])).toEqual(messages.flatMap((m) => (m.use ? [[m.use.kind, m.use.name]] : [])));
           const requests = messages.filter((m) => m.id !== undefined);
           if (requests.length === 0) {
             expect(response.status).toBe(202);
@@ -280,7 +267,7 @@ describe("uses of tools, prompts and resources", () => {
             expect(answers.every((a) => a.result !== undefined)).toBe(true);
           }
         } else {
-          expect(backend.received).toEqual([]);
+          expect(world.backend.received).toEqual([]);
           const refusals = messages.flatMap((m) =>
             m.id === undefined ? [] : [{ id: m.id, code: m.outcome.pass ? -32600 : m.outcome.code, message: m.outcome.pass ? undefined : m.outcome.message }],
           );
@@ -299,7 +286,7 @@ describe("uses of tools, prompts and resources", () => {
           });
         }
         // Each run's policy was loaded as written (a failed load would keep the previous run's policy in force).
-        expect(logger.lines.filter((line) => line.message.startsWith("policy reload failed"))).toEqual([]);
+        expect(world.logger.lines.filter((line) => line.message.startsWith("policy reload failed"))).toEqual([]);
       }),
       { numRuns: RUNS },
     );

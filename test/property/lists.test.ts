@@ -10,10 +10,8 @@
  * (against a JWKS served over loopback HTTP); the backend is a real HTTP server on loopback.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Gateway } from "../../functions/core/gateway.js";
-import type { CollectingLogger } from "../support/gateway.js";
-import { startPropertyGateway, type PropertyGateway } from "./support/property-gateway.js";
+import { describe, expect, it } from "vitest";
+import { usePropertyGateway } from "./support/property-gateway.js";
 import {
   LIST_METHODS,
   SHAPES,
@@ -28,7 +26,7 @@ import {
   type RolesClaim,
   type SideEvent,
 } from "./support/arbitraries.js";
-import { messagesOf, type Reply, type ScriptedBackend } from "./support/scripted-backend.js";
+import { messagesOf, type Reply } from "./support/scripted-backend.js";
 
 const RUNS = 200;
 
@@ -226,29 +224,19 @@ function planPage(page: Page, responses: unknown[], batch: boolean, policy: Poli
 // The gateway, its identity provider and its backend
 // ---------------------------------------------------------------------------------------------------------------
 
-let world: PropertyGateway;
-let gateway: Gateway;
-let backend: ScriptedBackend;
-let logger: CollectingLogger;
-const tokenFor = (claim: RolesClaim) => world.tokenFor(claim);
-
-beforeAll(async () => {
-  world = await startPropertyGateway();
-  ({ gateway, backend, logger } = world);
-});
-afterAll(() => world?.close());
+const world = usePropertyGateway();
 
 describe("list results", () => {
   it("show exactly the items the caller may use, in order, whatever the framing, paging and shape of the answer", async () => {
     await fc.assert(
       fc.asyncProperty(scenarioArb, async ({ policy, claim, method, batch, pages, cursors }) => {
         await world.usePolicy(renderPolicy(policy));
-        backend.reset();
-        logger.lines.length = 0;
+        world.backend.reset();
+        world.logger.lines.length = 0;
         const [key] = LIST_METHODS[method]!;
         const planned: PlannedPage[] = [];
         const servedPages: number[] = [];
-        backend.script = (_request, parsed) => {
+        world.backend.script = (_request, parsed) => {
           const list = messagesOf(parsed).find((m) => isObject(m) && m.method === method) as { id: unknown; params?: { cursor?: unknown } } | undefined;
           if (!list) return undefined;
           const cursor = list.params?.cursor;
@@ -267,12 +255,12 @@ describe("list results", () => {
           return plan.reply;
         };
 
-        const authorization = `Bearer ${await tokenFor(claim)}`;
+        const authorization = `Bearer ${await world.tokenFor(claim)}`;
         let cursor: unknown;
         for (let i = 0; i < pages.length; i++) {
           const request = { jsonrpc: "2.0", id: i + 1, method, ...(cursor === undefined ? {} : { params: { cursor } }) };
           const body = JSON.stringify(batch ? [request, { jsonrpc: "2.0", id: "ping", method: "ping" }] : request);
-          const response = await gateway.fetch(
+          const response = await world.gateway.fetch(
             new Request("http://gateway.test/mcp", {
               method: "POST",
               headers: { authorization, "content-type": "application/json", accept: "application/json, text/event-stream" },
@@ -281,7 +269,7 @@ describe("list results", () => {
           );
           const text = await response.text();
           // The backend got the request as sent (the cursor included, byte for byte) and served the next page.
-          expect(backend.received[i]?.body.toString("utf8")).toBe(body);
+          expect(world.backend.received[i]?.body.toString("utf8")).toBe(body);
           expect(servedPages[i]).toBe(i);
           const seen = planned[i]!.check(response.status, response.headers.get("content-type"), text);
           if (seen === "refused") break;
@@ -291,9 +279,9 @@ describe("list results", () => {
           expect(answer?.result.nextCursor).toBe(cursors[i]);
           cursor = answer?.result.nextCursor;
         }
-        expect(backend.received).toHaveLength(planned.length);
+        expect(world.backend.received).toHaveLength(planned.length);
         // Each run's policy was loaded as written (a failed load would keep the previous run's policy in force).
-        expect(logger.lines.filter((line) => line.message.startsWith("policy reload failed"))).toEqual([]);
+        expect(world.logger.lines.filter((line) => line.message.startsWith("policy reload failed"))).toEqual([]);
       }),
       { numRuns: RUNS },
     );

@@ -6,6 +6,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { loadConfigFromEnv } from "../../../functions/config/gateway-config.js";
 import { createGatewayFromConfig } from "../../../functions/core/create-gateway-from-config.js";
 import type { Gateway } from "../../../functions/core/gateway.js";
@@ -56,4 +57,14 @@ export async function startPropertyGateway(): Promise<PropertyGateway> {
       await rm(policyDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Registers a property file's set-up and tear-down (call at the top level); the world is ready once its tests run. */
+export function usePropertyGateway(): PropertyGateway {
+  const world = {} as PropertyGateway;
+  beforeAll(async () => {
+    Object.assign(world, await startPropertyGateway());
+  });
+  afterAll(() => world.close?.());
+  return world;
 }
