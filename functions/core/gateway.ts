@@ -85,7 +85,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     const pendingRequestId = post ? singleRequestId(post.parsed) : undefined;
     if (pendingRequestId !== undefined) setRpcId(pendingRequestId);
     checkRoutingHeaders(request.headers, post?.parsed);
-    checkParamHeaders(request.headers, post?.parsed);
+    const paramHeaders = checkParamHeaders(request.headers, post?.parsed);
     const backendSessionId = await openSession(request, identity, log);
 
     const policy = await policies.current();
@@ -116,6 +116,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     const upstream = await forwardToBackend(request, post?.text, config, [
       ...(credential ? [credential] : []),
       ...(token ? [token] : []),
+      ...paramHeaders,
       ...identityHeaders(config.backendIdentityHeaders, identity),
       ...(backendSessionId === undefined ? [] : [["mcp-session-id", backendSessionId] as const]),
     ]);

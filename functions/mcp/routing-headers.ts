@@ -85,7 +85,7 @@ export function checkRoutingHeaders(headers: Headers, body: JsonRpcBody | undefi
 }
 
 /** Header names of `Mcp-Param-*` (lower case, as Headers gives them). */
-export const PARAM_HEADER_PREFIX = "mcp-param-";
+const PARAM_HEADER_PREFIX = "mcp-param-";
 const DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /** The primitive values of a tool call's arguments reachable through object properties, where x-mcp-header may be. */
@@ -108,13 +108,14 @@ function mirrors(decoded: string, value: string | number | boolean): boolean {
  * backend checks the pairing against it (the v2 SDK does, before dispatch). The gateway makes sure no such header says
  * anything the body it judged does not: they may come only with a single `tools/call`, and each must decode to the
  * value of one of its arguments (a string, number or boolean reached through object properties). Otherwise 400, -32020.
+ * @returns the headers checked, as sent: what is forwarded to the backend, and nothing else of their kind.
  */
-export function checkParamHeaders(headers: Headers, body: JsonRpcBody | undefined): void {
-  const params: Array<[string, string]> = [];
+export function checkParamHeaders(headers: Headers, body: JsonRpcBody | undefined): Array<readonly [string, string]> {
+  const params: Array<readonly [string, string]> = [];
   headers.forEach((value, name) => {
     if (name.startsWith(PARAM_HEADER_PREFIX)) params.push([name, value]);
   });
-  if (params.length === 0) return;
+  if (params.length === 0) return params;
   const message = body && !body.batch ? body.messages[0] : undefined;
   if (message?.method !== "tools/call") throw paramMismatch("Mcp-Param-* header on a request that is not a single tools/call");
   const args = (message.params as { arguments?: unknown } | undefined)?.arguments;
@@ -126,6 +127,7 @@ export function checkParamHeaders(headers: Headers, body: JsonRpcBody | undefine
       throw paramMismatch(`${name} header ${JSON.stringify(decoded)} matches none of the call's arguments`);
     }
   }
+  return params;
 }
 
 function paramMismatch(reason: string): ProtocolError {

@@ -8,9 +8,8 @@
  */
 import type { GatewayConfig } from "../config/gateway-config.js";
 import { ClientClosedRequestError, UpstreamError, UpstreamTimeoutError } from "../errors.js";
-import { PARAM_HEADER_PREFIX } from "../mcp/routing-headers.js";
 
-/** Client headers passed to the backend, besides `Mcp-Param-*`. */
+/** Client headers passed to the backend as they came (`Mcp-Param-*` come checked, among the gateway's own). */
 const REQUEST_HEADERS = ["accept", "content-type", "mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name", "user-agent"];
 
 /** Backend headers passed to the client. */
@@ -38,7 +37,8 @@ export function clientFacingHeaders(backend: Response): Headers {
 }
 
 /**
- * @param extraHeaders headers the gateway adds itself: its own credential for the backend, the caller's identity.
+ * @param extraHeaders headers the gateway adds itself (its own credential for the backend, the caller's identity) or
+ *   passes once checked (`Mcp-Param-*`).
  */
 export async function forwardToBackend(
   request: Request,
@@ -59,10 +59,6 @@ export async function forwardToBackend(
   }, config.backendTimeoutMs);
 
   const headers = pickHeaders(request.headers, REQUEST_HEADERS);
-  // Tool arguments mirrored into headers (2026-07-28), checked against the body already (mcp/routing-headers.ts).
-  request.headers.forEach((value, name) => {
-    if (name.startsWith(PARAM_HEADER_PREFIX)) headers.set(name, value);
-  });
   for (const [name, value] of extraHeaders) headers.set(name, value);
   let response: Response;
   try {
