@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bearer, sleep, useFaultWorld } from "../support/fault-fixtures.js";
 import { POLICIES, gatewaySettings, postRaw, type TestGateway } from "../support/gateway.js";
+import { messageOf, sseEventsIn } from "../support/raw-mcp.js";
 
 const world = useFaultWorld();
 const { gatewayWith } = world;
@@ -136,13 +137,8 @@ describe("a backend that misbehaves", () => {
   const LIST = { jsonrpc: "2.0", id: 7, method: "tools/list" };
   const CALL_ECHO = { jsonrpc: "2.0", id: 8, method: "tools/call", params: { name: "echo", arguments: { message: "hi" } } };
 
-  /** The SSE events of a body, each as its parsed data. */
-  function events(text: string): unknown[] {
-    return text
-      .split("\n\n")
-      .filter((event) => event.trim() !== "")
-      .map((event) => JSON.parse(event.split("\n").find((line) => line.startsWith("data: "))?.slice(6) ?? "null"));
-  }
+  /** The SSE events of a body, each as its message (undefined for an event without data, which none should be). */
+  const events = (text: string) => sseEventsIn(text).map(messageOf);
 
   it("refuses a 200 HTML answer to tools/list with 502: a successful MCP answer is JSON or SSE, anything else cannot be filtered", async () => {
     fault = "answers 200 with an HTML page";

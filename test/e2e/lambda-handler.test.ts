@@ -10,6 +10,7 @@ import { httpApiEvent, lambdaContext, restApiEvent, type ClientRequest } from ".
 import { startBackend, type TestBackend } from "../support/backend.js";
 import { captureFunctionLogs } from "../support/function-logs.js";
 import { INITIALIZE } from "../support/gateway.js";
+import { messagesIn } from "../support/raw-mcp.js";
 import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 
 const WALKTHROUGH_POLICY = fileURLToPath(new URL("../../policies/walkthrough.yaml", import.meta.url));
@@ -71,15 +72,7 @@ async function invoke(event: Event, context = lambdaContext()): Promise<Reply> {
   return { status: result.statusCode ?? 200, headers, body: result.isBase64Encoded ? Buffer.from(raw, "base64").toString() : raw };
 }
 
-/** The JSON-RPC messages of a reply: a JSON body, or the `data:` lines of each SSE event. */
-function messages(reply: Reply): Record<string, unknown>[] {
-  if (!reply.headers["content-type"]?.startsWith("text/event-stream")) return [JSON.parse(reply.body) as Record<string, unknown>].flat();
-  return reply.body
-    .split(/\r?\n\r?\n/)
-    .map((event) => event.split(/\r?\n/).filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trimStart()).join("\n"))
-    .filter((data) => data.length > 0)
-    .map((data) => JSON.parse(data) as Record<string, unknown>);
-}
+const messages = (reply: Reply) => messagesIn(reply.headers["content-type"], reply.body);
 
 const FORMATS = [
   {

@@ -10,6 +10,7 @@ import { setFunctionEnvironment } from "../support/function-environment.js";
 import { lambdaContext, restApiEvent, type ClientRequest } from "../support/api-gateway-events.js";
 import { captureFunctionLogs, type FunctionLogs } from "../support/function-logs.js";
 import { POLICIES } from "../support/gateway.js";
+import { sseMessages } from "../support/raw-mcp.js";
 import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 import {
   HTTP_INTEGRATION_CONTENT_TYPE,
@@ -90,15 +91,6 @@ function post(message: unknown, options: { token?: string; base64?: boolean } = 
 
 function openServerStream(token: string): ClientRequest {
   return { method: "GET", path: "/mcp", headers: { Accept: "text/event-stream", Authorization: `Bearer ${token}` } };
-}
-
-/** The JSON-RPC messages of an SSE text: the `data:` lines of each event. */
-function sseMessages(text: string): Record<string, unknown>[] {
-  return text
-    .split(/\r?\n\r?\n/)
-    .map((event) => event.split(/\r?\n/).filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trimStart()).join("\n"))
-    .filter((data) => data.length > 0)
-    .map((data) => JSON.parse(data) as Record<string, unknown>);
 }
 
 /** The access-log line of an invocation: the one with a status, carrying the invocation's request id. */

@@ -11,7 +11,7 @@ import { describe, expect, it, vi } from "vitest";
 import { httpApiEvent, lambdaContext, type ClientRequest } from "../support/api-gateway-events.js";
 import { MCP_HEADERS } from "../support/gateway.js";
 import { bufferedLambdaFetch } from "../support/lambda-fetch.js";
-import { messageOf, openRawSession, sseEventsIn } from "../support/raw-mcp.js";
+import { openRawSession, sseMessages } from "../support/raw-mcp.js";
 import { loadLambdaFunction, useFrontDoor } from "../support/server-to-client-front-doors.js";
 import { itCarriesServerToClientTraffic } from "../support/server-to-client-scenarios.js";
 
@@ -73,7 +73,7 @@ describe("server-to-client traffic through the buffered Lambda front door", () =
       expect(reply.status).toBe(200);
       expect(reply.headers["content-type"]).toMatch(/^text\/event-stream/);
       // The JSON-RPC messages of the body (events without data, priming events, left out).
-      const messages = sseEventsIn(reply.body).flatMap<Record<string, unknown>>((event) => messageOf(event) ?? []);
+      const messages = sseMessages(reply.body);
       // The backend's log message came before its request: passed on. The request itself is not (nobody could answer it).
       expect(messages).toEqual([
         { jsonrpc: "2.0", method: "notifications/message", params: expect.objectContaining({ level: "info" }) },

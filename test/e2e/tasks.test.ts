@@ -12,6 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEverything, type EverythingServer } from "../support/everything-server.js";
 import { MCP_HEADERS, POLICIES, gatewaySettings, startGateway, type TestGateway } from "../support/gateway.js";
 import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import { messagesIn } from "../support/raw-mcp.js";
 
 const VERSION = "2025-11-25";
 const TASK_TOOL = { name: "simulate-research-query", arguments: { topic: "gateway tasks" } };
@@ -33,13 +34,7 @@ let token: string;
 
 /** The JSON-RPC messages of a response: a JSON body, or the data of each SSE event. */
 async function messagesOf(response: Response): Promise<Message[]> {
-  const text = await response.text();
-  if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return [JSON.parse(text) as Message].flat();
-  return text
-    .split(/\r?\n\r?\n/)
-    .map((event) => event.split(/\r?\n/).filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trim()).join("\n"))
-    .filter((data) => data.length > 0)
-    .map((data) => JSON.parse(data) as Message);
+  return messagesIn(response.headers.get("content-type"), await response.text()) as Message[];
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; messages: Message[] }> {

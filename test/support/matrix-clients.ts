@@ -15,6 +15,7 @@ import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1Transport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { Client as V2Client, StreamableHTTPClientTransport as V2Transport } from "@modelcontextprotocol/client";
+import { sseEventsIn } from "./raw-mcp.js";
 
 export type ClientGeneration = "v1" | "v2";
 export const MODERN_VERSION = "2026-07-28";
@@ -76,11 +77,7 @@ function parseBody(text: string): unknown[] {
     }
   };
   if (text.trimStart().startsWith("{") || text.trimStart().startsWith("[")) return attempt(text);
-  return text
-    .split(/\r?\n\r?\n/)
-    .map((event) => event.split(/\r?\n/).filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trimStart()).join("\n"))
-    .filter((data) => data.length > 0)
-    .flatMap(attempt);
+  return sseEventsIn(text).flatMap((event) => (event.data === "" ? [] : attempt(event.data)));
 }
 
 async function settle(step: () => Promise<unknown>): Promise<Settled> {

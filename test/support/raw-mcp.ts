@@ -20,6 +20,10 @@ export function messageOf(event: SseEvent): Record<string, unknown> | undefined 
   return event.data.trim() === "" ? undefined : (JSON.parse(event.data) as Record<string, unknown>);
 }
 
+/**
+ * An event's fields. Read by hand, as the gateway's own filter reads them: an SSE library dispatches no event for a
+ * priming event (an id with empty data), and these tests look at exactly those.
+ */
 function parseEvent(raw: string): SseEvent {
   const event: SseEvent = { raw, data: "" };
   const data: string[] = [];
@@ -38,6 +42,18 @@ function parseEvent(raw: string): SseEvent {
 /** The events of an SSE body read whole (a buffered response's). */
 export function sseEventsIn(body: string): SseEvent[] {
   return body.split(/(?<=\r\n\r\n|\n\n|\r\r)/).filter((raw) => raw.trim() !== "").map(parseEvent);
+}
+
+/** The JSON-RPC messages of an SSE body read whole, in order (events without data carry none). */
+export function sseMessages(body: string): Record<string, unknown>[] {
+  return sseEventsIn(body).flatMap<Record<string, unknown>>((event) => messageOf(event) ?? []);
+}
+
+/** The JSON-RPC messages of a response body: a JSON body (one message or a batch), or each SSE event's. */
+export function messagesIn(contentType: string | null | undefined, body: string): Record<string, unknown>[] {
+  if ((contentType ?? "").startsWith("text/event-stream")) return sseMessages(body);
+  const parsed = JSON.parse(body) as Record<string, unknown> | Record<string, unknown>[];
+  return Array.isArray(parsed) ? parsed : [parsed];
 }
 
 /** The events of an SSE body as they arrive; leaving the loop early cancels the body. */
