@@ -3,9 +3,11 @@ import { AuthenticationError } from "../errors.js";
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
-/** Returns the token, or throws AuthenticationError saying precisely why there is none. */
-export function extractBearerToken(request: Request): string {
-  const url = new URL(request.url);
+/**
+ * Returns the token, or throws AuthenticationError saying precisely why there is none.
+ * @param url the request's URL, already parsed (the access log parses it once per request).
+ */
+export function extractBearerToken(request: Request, url: URL): string {
   if (url.searchParams.has("access_token")) {
     // RFC 6750 §2.3 and the MCP authorization spec: tokens in query strings leak into logs and are not accepted.
     throw new AuthenticationError("bearer token sent in the query string, which is not accepted", true);

@@ -78,7 +78,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     if (!servedMethods.includes(request.method)) {
       throw new ProtocolError(405, RpcCode.InvalidRequest, "Method not allowed", `HTTP method ${request.method} is not served on ${config.mcpPath}`);
     }
-    const identity: Identity = await verifier.verify(extractBearerToken(request));
+    const identity: Identity = await verifier.verify(extractBearerToken(request, log.url));
     log.entry.subject = identity.subject;
     verifier.requireScopes(identity);
     const post = request.method === "POST" ? await readJsonRpcPost(request, config.maxBodyBytes) : undefined;
