@@ -6,14 +6,11 @@
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { createJsonLogger } from "../adapters/logger.js";
-import { LOCAL_HOSTNAME, serveGateway } from "../adapters/node-server.js";
-import { loadConfigFromEnv } from "../config/gateway-config.js";
-import { withLoopbackHostDefault } from "../config/loopback.js";
-import { createGatewayFromConfig } from "../core/create-gateway-from-config.js";
+import { LOCAL_HOSTNAME } from "../adapters/node-server.js";
 import { startEchoServer } from "../demo/echo-server.js";
 import { JWKS_PATH, loadOrCreateSigningKey, mintToken, publicJwk, serveJwks } from "../demo/identity-provider.js";
 import { DEMO_AUDIENCE, DEMO_ISSUER, DEMO_KEY_PATH } from "./demo-defaults.js";
-import { closeOnSignal, portFromEnv } from "./serve.js";
+import { closeOnSignal, portFromEnv, startGatewayServer } from "./serve.js";
 
 const WALKTHROUGH_POLICY = fileURLToPath(new URL("../../policies/walkthrough.yaml", import.meta.url));
 const TEN_YEARS = "10y";
@@ -46,8 +43,7 @@ export async function demo(args: string[]): Promise<void> {
   // 3. The backend, and the gateway in front of it, configured exactly as `serve` and the Lambda are.
   const echo = await startEchoServer(echoPort);
   const policyFile = process.env.POLICY_FILE || WALKTHROUGH_POLICY;
-  const hostname = process.env.HOST || LOCAL_HOSTNAME;
-  const config = withLoopbackHostDefault(loadConfigFromEnv({
+  const { server, config } = await startGatewayServer(createJsonLogger(), { port: gatewayPort, hostname: process.env.HOST || LOCAL_HOSTNAME }, {
     ...process.env,
     MCP_BACKEND_URL: `${echo.url}/mcp`,
     JWT_ISSUER: DEMO_ISSUER,
@@ -56,10 +52,7 @@ export async function demo(args: string[]): Promise<void> {
     POLICY_FILE: policyFile,
     POLICY_SSM_PATH: undefined,
     POLICY_CACHE_SECONDS: process.env.POLICY_CACHE_SECONDS || "2",
-  }), hostname);
-  const gateway = createGatewayFromConfig(config, createJsonLogger());
-  await gateway.warmUp();
-  const server = await serveGateway(gateway, { port: gatewayPort, hostname });
+  });
   const gatewayUrl = `${server.url.replace("127.0.0.1", "localhost")}${config.mcpPath}`;
   closeOnSignal([server, echo, idp]);
 

@@ -4,6 +4,7 @@ import { LOCAL_HOSTNAME, serveGateway, type LocalServer } from "../adapters/node
 import { loadConfigFromEnv, type GatewayConfig } from "../config/gateway-config.js";
 import { withLoopbackHostDefault } from "../config/loopback.js";
 import { createGatewayFromConfig } from "../core/create-gateway-from-config.js";
+import type { GatewayOptions } from "../core/gateway.js";
 import type { GatewayLogger } from "../logging.js";
 import { UsageError } from "./usage-error.js";
 
@@ -39,10 +40,19 @@ export function closeOnSignal(servers: LocalServer[]): void {
   process.once("SIGTERM", stop);
 }
 
-/** The gateway configured from environment variables, warmed up and listening: what `serve` runs, without its log line. */
-export async function startGatewayServer(logger: GatewayLogger, listen: { port: number; hostname?: string }): Promise<{ server: LocalServer; config: GatewayConfig }> {
-  const config = withLoopbackHostDefault(loadConfigFromEnv(), listen.hostname ?? LOCAL_HOSTNAME);
-  const gateway = createGatewayFromConfig(config, logger);
+/**
+ * The gateway configured from environment variables (`env`, default the process's), warmed up and listening: what
+ * `serve` runs, without its log line, and what the demo runs. On a loopback address it answers to this machine's
+ * names only, unless ALLOWED_HOSTS says otherwise.
+ */
+export async function startGatewayServer(
+  logger: GatewayLogger,
+  listen: { port: number; hostname?: string },
+  env: Record<string, string | undefined> = process.env,
+  options: GatewayOptions = {},
+): Promise<{ server: LocalServer; config: GatewayConfig }> {
+  const config = withLoopbackHostDefault(loadConfigFromEnv(env), listen.hostname ?? LOCAL_HOSTNAME);
+  const gateway = createGatewayFromConfig(config, logger, options);
   await gateway.warmUp();
   return { server: await serveGateway(gateway, listen), config };
 }

@@ -1,11 +1,11 @@
-/** Starts the real gateway (configuration from environment-style settings, local adapter) and collects its log lines. */
+/**
+ * Starts the real gateway (configuration from environment-style settings, local adapter, started as `serve` starts
+ * it) and collects its log lines.
+ */
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { LOCAL_HOSTNAME, serveGateway } from "../../functions/adapters/node-server.js";
-import { loadConfigFromEnv } from "../../functions/config/gateway-config.js";
-import { withLoopbackHostDefault } from "../../functions/config/loopback.js";
-import { createGatewayFromConfig } from "../../functions/core/create-gateway-from-config.js";
+import { startGatewayServer } from "../../functions/cli/serve.js";
 import type { GatewayOptions } from "../../functions/core/gateway.js";
 import type { GatewayLogger } from "../../functions/logging.js";
 import { AUDIENCE, ISSUER } from "./identity-provider.js";
@@ -47,10 +47,7 @@ export interface TestGateway {
 
 export async function startGateway(env: Record<string, string | undefined>, options: GatewayOptions = {}): Promise<TestGateway> {
   const logger = new CollectingLogger();
-  const config = withLoopbackHostDefault(loadConfigFromEnv(env), LOCAL_HOSTNAME);
-  const gateway = createGatewayFromConfig(config, logger, options);
-  await gateway.warmUp();
-  const server = await serveGateway(gateway, { port: 0 });
+  const { server, config } = await startGatewayServer(logger, { port: 0 }, env, options);
   return { url: `${server.url}${config.mcpPath}`, origin: server.url, logger, close: () => server.close() };
 }
 
