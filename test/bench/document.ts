@@ -65,6 +65,12 @@ function details(r: BenchResults): string[] {
     out.push("The same lists through the Lambda handler (200 rules), CPU per request besides the backend hop:", "");
     out.push(table(["tools", "pairs", "tools kept", "gateway p50 ms", "direct p50 ms", "gateway CPU ms"], r.lists.lists.map((l) => [l.tools, l.requests, l.kept, fmt(l.gatewayP50Ms), fmt(l.directP50Ms), fmt(l.overheadCpuUs / 1000)])), "");
   }
+  const sse = r.sse;
+  if (sse) {
+    out.push("### SSE events", "");
+    out.push(`One \`tools/list\` answer as one SSE event, arriving in ${fmt(sse.chunkBytes / 1024, 0)} KiB chunks, against the same list as a JSON body, both filtered against the ${sse.rules}-rule generated policy; CPU per run (median):`, "");
+    out.push(table(["MiB", "tools", "SSE bytes", "tools kept", "SSE, CPU ms", "JSON body, CPU ms", "SSE / JSON", "SSE, CPU ms per MiB", "runs"], sse.figures.map((f) => [f.mib, f.tools, f.bytes, f.kept, fmt(f.sseMs), fmt(f.jsonMs), fmt(f.ratio), fmt(f.sseMsPerMib), f.runs])), "");
+  }
   const tp = r.throughput;
   if (tp) {
     out.push("### Local server throughput", "");

@@ -3,7 +3,7 @@ export const METHOD = `## How each figure is obtained
 
 \`npm run bench\` runs \`node --expose-gc --import tsx test/bench/run.ts\`. Every benchmark runs in a fresh child
 process of its own (run.ts again, told which job by \`BENCH_JOB\`), so none inherits another's heap, JIT state or
-configuration. \`--only warm,cold-start,scale,throughput,memory\` runs some of them and \`--quick\` is a smoke run
+configuration. \`--only warm,cold-start,scale,sse,throughput,memory\` runs some of them and \`--quick\` is a smoke run
 with small counts; this page is then left alone unless \`--write\` is given. \`--profile-file f.cpuprofile\` keeps
 the gateway profile (see below) for Chrome DevTools. Targets that are missed are reported, not failed: the exit
 code is 1 only when a benchmark breaks. The product code is imported as it is when the bench runs; nothing of it is
@@ -123,6 +123,24 @@ node:crypto, 2048-bit key, the median over 11 batches of 200. The direct request
 - Through the gateway: the bundled Lambda handler, as in the warm benchmark, with the generated 200-rule policy,
   the backend answering a \`tools/list\` whose cursor is \`bench-tools=<n>\` with n tools; CPU besides the backend
   hop as above, as many pairs as fit in about 4 s (at least 5).
+
+### SSE events (test/bench/sse.ts)
+
+- A backend's \`tools/list\` answer of about 1, 4, 8 and 16 MiB (the generated tools above), once as one SSE
+  event (\`event: message\`, one \`data:\` line, a blank line) and once as the JSON body alone, each handed over
+  in 64 KiB chunks by a stream that gives one chunk per read, as a backend's body arrives.
+  Both are filtered against the 200-rule generated policy (a judge per run, as per request), which removes most of
+  the tools for the bench caller; both runs must remove the same tools.
+- SSE: the body piped through \`createSseFilter\` (functions/mcp/sse.ts) with the mapper
+  functions/proxy/filtered-response.ts gives it (\`filterListResults\` with the judge), and the filtered stream read
+  to its end. JSON: what filtered-response.ts does with a JSON body: read as text, \`JSON.parse\`, the same
+  \`filterListResults\`, \`JSON.stringify\`, and the answer encoded. These are the pieces filtered-response.ts
+  uses, called through tsx from their sources; the rest of the response path (headers, the access log, the
+  wrapper that reports how a stream ended) is left out.
+- The figure is the process's CPU time per run (\`process.cpuUsage()\`), a forced GC before each, the SSE and JSON
+  runs alternating: the median of at least 5 pairs per size (up to 15, while 4 s last), after one unmeasured pair.
+  The 8 MiB ratio (SSE over JSON) is the one with a target (at most 3); CPU ms per MiB across the sizes shows
+  whether the SSE filter stays linear in the event's size.
 
 ### Local server throughput (test/bench/throughput.ts)
 

@@ -2,6 +2,7 @@
 import { GATEWAY_INIT, SSM_ONLY_INIT, type ColdStartResult } from "./cold-start.js";
 import type { MemoryResult } from "./memory.js";
 import type { ScaleResult } from "./scale.js";
+import type { SseResult } from "./sse.js";
 import { fmt, type Machine } from "./stats.js";
 import type { ThroughputResult } from "./throughput.js";
 import type { WarmResult } from "./warm.js";
@@ -18,6 +19,7 @@ export interface BenchResults {
   lists?: WarmResult;
   coldStart?: ColdStartResult;
   scale?: ScaleResult;
+  sse?: SseResult;
   throughput?: ThroughputResult;
   memory?: MemoryResult;
   /** Benchmarks that broke (their figures are missing). */
@@ -27,7 +29,7 @@ export interface BenchResults {
 }
 
 /** The results, each from a process of its own. */
-export type ResultKey = "warm" | "logging" | "lists" | "coldStart" | "scale" | "throughput" | "memory";
+export type ResultKey = "warm" | "logging" | "lists" | "coldStart" | "scale" | "sse" | "throughput" | "memory";
 
 export interface Row {
   section: string;
@@ -49,6 +51,8 @@ export const TARGETS = {
   loadMs: 20,
   /** Growing "linearly or better": the cost per tool (per rule) at the largest size at most this times the smallest's. */
   linearSlack: 1.5,
+  /** One 8 MiB list as an SSE event, against the same list as a JSON body: CPU at most this many times. */
+  sseRatio: 3,
   memoryMb: 256,
   /** The deployed function's peak RSS, to fit 256 MB with room: at most three quarters of it. */
   deployedMemoryMb: 192,
@@ -60,6 +64,10 @@ export function initRatio(cold: ColdStartResult | undefined): number | undefined
 
 export function filterFigure(scale: ScaleResult | undefined, tools: number, rules: number) {
   return scale?.filter.find((f) => f.tools === tools && f.rules === rules);
+}
+
+export function sseFigure(sse: SseResult | undefined, mib: number) {
+  return sse?.figures.find((f) => f.mib === mib);
 }
 
 export function rows(r: BenchResults): Row[] {
@@ -129,6 +137,14 @@ export function rows(r: BenchResults): Row[] {
   from = ["lists"];
   const list = r.lists?.lists?.find((l) => l.tools === 1_000);
   if (list) add("scale", "  tools/list of 1,000 tools through the gateway: CPU", `${fmt(list.overheadCpuUs / 1000)} ms besides the backend hop`);
+  from = ["sse"];
+  const sse8 = sseFigure(r.sse, 8);
+  if (sse8) add("sse", "one 8 MiB tools/list as an SSE event, CPU against a JSON body", `${fmt(sse8.ratio)} (${fmt(sse8.sseMs, 0)} vs ${fmt(sse8.jsonMs, 0)} ms)`, `<= ${TARGETS.sseRatio}`, sse8.ratio <= TARGETS.sseRatio);
+  const sseSizes = r.sse?.figures ?? [];
+  const [smallest, largest] = [sseSizes[0], sseSizes[sseSizes.length - 1]];
+  if (smallest && largest && sseSizes.length > 1) {
+    add("sse", `  ${sseSizes.map((f) => f.mib).join(" / ")} MiB events: CPU ms per MiB`, sseSizes.map((f) => fmt(f.sseMsPerMib, 1)).join(" / "), "linear or better", largest.sseMsPerMib <= TARGETS.linearSlack * smallest.sseMsPerMib);
+  }
   from = ["throughput"];
   const tp = r.throughput;
   if (tp) add("server", `throughput at concurrency ${tp.connections}, gateway / direct`, `${fmt(tp.ratio)} (${fmt(tp.gateway.rps, 0)} vs ${fmt(tp.direct.rps, 0)} req/s; gateway ${fmt(tp.gateway.cpuUsPerRequest, 0)} us CPU/request)`);
@@ -160,5 +176,6 @@ export function summaryLine(r: BenchResults): string {
     `init_ratio=${value(initRatio(r.coldStart), 2)}`,
     `bundle_kb=${value(r.coldStart?.bundleKb, 0)}`,
     `list_1000x200_ms=${value(filterFigure(r.scale, 1_000, 200)?.medianMs, 2)}`,
+    `sse_8mib_ratio=${value(sseFigure(r.sse, 8)?.ratio, 2)}`,
   ].join(" ");
 }

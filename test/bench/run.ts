@@ -2,9 +2,9 @@
  * `npm run bench`: the performance figures of the gateway, printed as a table, written to docs/performance.md with
  * the machine they ran on, and summed up in one last line:
  *
- *   bench: warm_ratio_p50=<x> init_ratio=<y> bundle_kb=<z> list_1000x200_ms=<w>
+ *   bench: warm_ratio_p50=<x> init_ratio=<y> bundle_kb=<z> list_1000x200_ms=<w> sse_8mib_ratio=<v>
  *
- *   node --expose-gc --import tsx test/bench/run.ts [--only warm,cold-start,scale,throughput,memory] [--quick]
+ *   node --expose-gc --import tsx test/bench/run.ts [--only warm,cold-start,scale,sse,throughput,memory] [--quick]
  *                                                   [--write] [--profile-file path.cpuprofile] [--node current|path]
  *
  * Every benchmark runs in a fresh child process of its own (this file, with BENCH_JOB set), so none inherits
@@ -29,11 +29,12 @@ import { runColdStart } from "./cold-start.js";
 import { CONFIGURED_MB, lambdaHeapFlags, runMemory } from "./memory.js";
 import { formatTable, renderDocument, rows, summaryLine, type BenchResults, type ResultKey } from "./report.js";
 import { runScale } from "./scale.js";
+import { runSse, type SseOptions } from "./sse.js";
 import { currentLoad, describeMachine, type BenchNode } from "./stats.js";
 import { runThroughput, type ThroughputOptions } from "./throughput.js";
 import { runWarm, type WarmOptions } from "./warm.js";
 
-const BENCHMARKS = ["warm", "cold-start", "scale", "throughput", "memory"] as const;
+const BENCHMARKS = ["warm", "cold-start", "scale", "sse", "throughput", "memory"] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DOCUMENT = fileURLToPath(new URL("../../docs/performance.md", import.meta.url));
@@ -46,6 +47,7 @@ type Job =
   | { kind: "warm"; options: WarmOptions }
   | { kind: "cold-start"; runs: number }
   | { kind: "scale" }
+  | ({ kind: "sse" } & SseOptions)
   | ({ kind: "throughput" } & ThroughputOptions)
   | { kind: "memory"; echoCalls: number; listCalls: number };
 
@@ -57,6 +59,8 @@ function perform(job: Job): Promise<unknown> {
       return runColdStart({ runs: job.runs });
     case "scale":
       return runScale();
+    case "sse":
+      return runSse(job);
     case "throughput":
       return runThroughput(job);
     case "memory":
@@ -183,6 +187,10 @@ async function main(): Promise<void> {
   } });
   try {
     if (selected("scale")) await step("scale (policy load, list filtering)", { kind: "scale" }, "scale", (v: BenchResults["scale"]) => (results.scale = v));
+    if (selected("sse")) {
+      const job: Job = { kind: "sse", minRuns: quick ? 1 : 5, maxRuns: quick ? 1 : 15, budgetMs: quick ? 0 : 4_000 };
+      await step("sse (one large tools/list event, against a JSON body)", job, "sse", (v: BenchResults["sse"]) => (results.sse = v));
+    }
     if (selected("warm")) {
       await step("warm (tools/call echo)", warm("echo"), "warm", (v: BenchResults["warm"]) => (results.warm = v));
       await step("warm (logging and metrics on)", warm("logging"), "logging", (v: BenchResults["logging"]) => (results.logging = v), { quietStdout: true });

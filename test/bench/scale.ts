@@ -14,12 +14,9 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { identityFromClaims } from "../../functions/auth/identity.js";
-import { createJudge } from "../../functions/core/judge.js";
 import { filterListResults } from "../../functions/mcp/list-filter.js";
-import { PolicyStore } from "../../functions/policy/policy-store.js";
-import { createPolicySource } from "../../functions/policy/sources.js";
-import { BENCH_ROLES, BENCH_SUBJECT, generatedPolicy, toolsListResult } from "./fixtures.js";
+import { generatedPolicy, toolsListResult } from "./fixtures.js";
+import { benchCallerAllows, loadPolicyFile } from "./judging.js";
 import { median, repeat, timeOnce } from "./stats.js";
 
 export interface LoadFigure {
@@ -54,7 +51,6 @@ export interface ScaleResult {
   filter: FilterFigure[];
 }
 
-const SILENT = { info() {}, warn() {}, error() {} };
 const RULE_COUNTS = [20, 200, 2_000];
 const FILTER_CASES: Array<[tools: number, rules: number]> = [
   [100, 200],
@@ -63,13 +59,6 @@ const FILTER_CASES: Array<[tools: number, rules: number]> = [
   [1_000, 20],
   [1_000, 2_000],
 ];
-
-async function load(path: string) {
-  const store = new PolicyStore(createPolicySource({ kind: "file", path }), { cacheSeconds: 60, logger: SILENT });
-  const policy = await store.current();
-  if (!policy) throw new Error(`the generated policy ${path} did not load`);
-  return policy;
-}
 
 export async function runScale(): Promise<ScaleResult> {
   const dir = await mkdtemp(join(tmpdir(), "bench-scale-"));
@@ -83,21 +72,19 @@ export async function runScale(): Promise<ScaleResult> {
     const loads: LoadFigure[] = [];
     for (const rules of RULE_COUNTS) {
       const path = files.get(rules) as string;
-      const first = await timeOnce(() => load(path));
-      const times = await repeat(() => load(path), { minRuns: 5, maxRuns: 50, budgetMs: 2_000 });
+      const first = await timeOnce(() => loadPolicyFile(path));
+      const times = await repeat(() => loadPolicyFile(path), { minRuns: 5, maxRuns: 50, budgetMs: 2_000 });
       const medianMs = median(times.map((t) => t.cpuMs));
       loads.push({ rules, firstMs: first.cpuMs, medianMs, wallMs: median(times.map((t) => t.wallMs)), runs: times.length, msPer100Rules: (medianMs / rules) * 100 });
     }
 
-    const identity = identityFromClaims({ iss: "bench", sub: BENCH_SUBJECT, roles: BENCH_ROLES }, "roles");
     const filters: FilterFigure[] = [];
     for (const [tools, rules] of FILTER_CASES) {
-      const policy = await load(files.get(rules) as string);
+      const policy = await loadPolicyFile(files.get(rules) as string);
       const text = toolsListResult(1, tools);
       let kept = 0;
       const filterOnce = () => {
-        const judge = createJudge(policy, identity, false);
-        const outcome = filterListResults(JSON.parse(text), (item) => judge(item).allowed);
+        const outcome = filterListResults(JSON.parse(text), benchCallerAllows(policy));
         const body = outcome.removed > 0 ? JSON.stringify(outcome.message) : text;
         kept = tools - outcome.removed;
         return body.length;
