@@ -8,7 +8,10 @@
  * 4. a policy with deny/require rules but no allow rule allows what they did not stop (a deny-list);
  * 5. otherwise: denied by default.
  *
- * Before any rule: a resource URI with dot segments is denied (see resource-uri.ts).
+ * Resources are judged by resource-decision.ts: a URI with control characters, whitespace, backslashes or dot
+ * segments is denied before any rule (resource-uri.ts), and the rules are applied to every reading a backend may make
+ * of the URI (as sent, WHATWG-normalised, percent-decoded, and the two in either order: resource-readings.ts), each
+ * judged as an item of its own; it is allowed only when every reading is.
  *
  * A listed tool has no arguments yet, so a condition on arguments may be "unknown": the tool is listed when some
  * arguments could get it allowed (an allow that may hold, no deny that surely holds, no require that surely fails).
@@ -17,7 +20,7 @@
 import { celVariables, type CelVariables } from "./cel-condition.js";
 import type { CompiledPolicy, CompiledRule, Truth } from "./compile.js";
 import type { RulePositions } from "./rule-index.js";
-import { hasDotSegment } from "./resource-uri.js";
+import { decideResource } from "./resource-decision.js";
 import type { Decision, Identity, ItemKind, PolicyItem } from "./types.js";
 
 /** Decisions for one caller, item after item (a list, a batch): what depends on the caller alone is worked out once. */
@@ -98,10 +101,8 @@ export function decider(policy: CompiledPolicy, identity: Identity): Decider {
     }
   }
 
-  return (item) => {
-    if (item.kind === "resource" && hasDotSegment(item.name)) {
-      return { allowed: false, rule: undefined, explanation: "a resource URI with dot segments (. or ..) is never allowed: a backend may resolve it elsewhere" };
-    }
+  /** The policy's decision for the item exactly as named (for a resource: one reading of its URI). */
+  function byRules(item: PolicyItem): Decision {
     if (rules.length === 0) {
       return { allowed: false, rule: undefined, explanation: "the policy has no rules, so nothing is allowed" };
     }
@@ -116,7 +117,9 @@ export function decider(policy: CompiledPolicy, identity: Identity): Decider {
     const allowing = first(lists.map((list) => list.allows), item, variables);
     if (allowing) return { allowed: true, rule: allowing.origin, explanation: `allowed by ${allowing.origin}` };
     return { allowed: false, rule: undefined, explanation: "no rule allows it (default deny)" };
-  };
+  }
+
+  return (item) => (item.kind === "resource" ? decideResource(item, byRules) : byRules(item));
 }
 
 /** One decision; for many items of one caller, `decider` works out the caller's part once. */

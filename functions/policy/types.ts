@@ -13,6 +13,12 @@ export interface PolicyItem {
    * listed, and is allowed when some arguments could satisfy its rules.
    */
   arguments?: Readonly<Record<string, unknown>>;
+  /**
+   * Set on a resource template (`uriTemplate` of a `resources/templates/list` result): judged as written, not under
+   * the readings a backend may make of a URI (resource-decision.ts), since no backend resolves a template and
+   * WHATWG would percent-encode its braces. Absent on every other item, resource URIs included.
+   */
+  template?: true;
 }
 
 /** A policy decision: allowed or not, and which rule (or default) made it, for the log and `explain`. */

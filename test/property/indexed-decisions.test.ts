@@ -10,7 +10,9 @@
  * Conditions are generated to exercise every shape the shortcuts recognise, and the near misses they must not:
  * names tested by `==` on either side and in both spellings, `in` lists, `startsWith` / `endsWith` / `contains`,
  * `||` of such tests, several name tests at once, conditions on claims that fail with errors, `!` and `||` over
- * claims, arguments, `require` rules that name items, and names that differ from each other only just.
+ * claims, arguments, `require` rules that name items, and names that differ from each other only just. Resources
+ * are judged under every reading of their URI on both sides (resource-decision.ts), so that the index is compared
+ * with the whole evaluation reading by reading; URIs whose readings differ are among the names generated.
  */
 import { Environment, serialize, type ASTNode } from "@marcbachmann/cel-js";
 import fc from "fast-check";
@@ -20,7 +22,7 @@ import { createJudge } from "../../functions/core/judge.js";
 import { compilePolicy } from "../../functions/policy/compile.js";
 import { decider } from "../../functions/policy/decide.js";
 import type { NamedPolicyDocument } from "../../functions/policy/document.js";
-import { hasDotSegment } from "../../functions/policy/resource-uri.js";
+import { decideResource } from "../../functions/policy/resource-decision.js";
 import type { Decision, Identity, PolicyItem } from "../../functions/policy/types.js";
 import { BASE_NAMES, KINDS, PATTERNS, celString, globMatches, type ItemKind } from "./support/arbitraries.js";
 
@@ -33,7 +35,20 @@ const RUNS = 500;
 const NAMES: Readonly<Record<ItemKind, readonly string[]>> = {
   tool: [...BASE_NAMES.tool, "search_web", "db_read", "db_write", "Echo", "echo ", "ech", "", "*", "ech?", "\u00e9cho", "e\u0301cho", "\u0435cho"],
   prompt: [...BASE_NAMES.prompt, "summarize*", "Summarize", "summarize\u200b"],
-  resource: [...BASE_NAMES.resource, "docs://public/../internal/roadmap", "docs://public/readme ", "file:///etc/passwd", "docs://public/{name}"],
+  resource: [
+    ...BASE_NAMES.resource,
+    "docs://public/../internal/roadmap",
+    "docs://public/readme ",
+    "file:///etc/passwd",
+    "docs://public/{name}",
+    // Spellings whose readings (WHATWG-normalised, percent-decoded) differ from them: each reading is judged.
+    "DOCS://public/readme",
+    "docs://public/%72eadme",
+    "FILE:///etc/passwd",
+    "file://localhost/etc/passwd",
+    "file:/etc/passwd",
+    "docs://internal/road%6Dap%",
+  ],
 };
 const ROLES = ["admin", "employee", "finance", "Admin", "*"];
 
@@ -193,6 +208,8 @@ function itemArb(mentioned: readonly string[]): fc.Arbitrary<PolicyItem> {
       ...(kind === "tool"
         ? { arguments: fc.record({ amount: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.constant("lots")), env: fc.constantFrom("prod", "dev") }, { requiredKeys: [] }) }
         : {}),
+      // A resource template of a list, judged as written rather than under the readings of a URI.
+      ...(kind === "resource" ? { template: fc.constant(true as const) } : {}),
     },
     { requiredKeys: ["kind", "name"] },
   ),
@@ -296,10 +313,18 @@ function referenceRules(models: readonly DocumentModel[]): ReferenceRule[] {
   });
 }
 
+/**
+ * A resource is judged under every reading of its URI (what is never allowed first), as the gateway does: the
+ * readings and their combination are not a shortcut of the index, so the reference uses the same ones
+ * (functions/policy/resource-decision.ts, tested on its own in test/property/resource-readings.test.ts), with every
+ * reading judged by the rules evaluated whole.
+ */
 function referenceDecision(rules: readonly ReferenceRule[], identity: Identity, item: PolicyItem): Decision {
-  if (item.kind === "resource" && hasDotSegment(item.name)) {
-    return { allowed: false, rule: undefined, explanation: "a resource URI with dot segments (. or ..) is never allowed: a backend may resolve it elsewhere" };
-  }
+  const byRules = (judged: PolicyItem) => referenceByRules(rules, identity, judged);
+  return item.kind === "resource" ? decideResource(item, byRules) : byRules(item);
+}
+
+function referenceByRules(rules: readonly ReferenceRule[], identity: Identity, item: PolicyItem): Decision {
   if (rules.length === 0) return { allowed: false, rule: undefined, explanation: "the policy has no rules, so nothing is allowed" };
   for (const rule of rules) {
     if (rule.effect === "deny" && rule.holds(identity, item) === true) return { allowed: false, rule: rule.origin, explanation: `denied by ${rule.origin}` };
