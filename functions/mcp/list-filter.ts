@@ -10,12 +10,15 @@
 import type { ItemKind, PolicyItem } from "../policy/types.js";
 import { correctResultHints } from "./result-hints.js";
 
-/** Result key, item kind, and the item field the policy matches on. */
-const LIST_SHAPES: ReadonlyArray<readonly [string, ItemKind, string]> = [
-  ["tools", "tool", "name"],
-  ["prompts", "prompt", "name"],
-  ["resources", "resource", "uri"],
-  ["resourceTemplates", "resource", "uriTemplate"],
+/**
+ * Result key, item kind, the item field the policy matches on, and whether that field is a URI template (judged as
+ * written rather than under the readings a backend may make of a URI: PolicyItem.template).
+ */
+const LIST_SHAPES: ReadonlyArray<readonly [string, ItemKind, string, boolean]> = [
+  ["tools", "tool", "name", false],
+  ["prompts", "prompt", "name", false],
+  ["resources", "resource", "uri", false],
+  ["resourceTemplates", "resource", "uriTemplate", true],
 ];
 
 export type ItemPredicate = (item: PolicyItem) => boolean;
@@ -41,10 +44,10 @@ export function filterListResults(message: unknown, allows: ItemPredicate): { me
   if (!isObject(message) || !isObject(message.result)) return { message, removed: 0 };
   let result = correctResultHints(message.result);
   let removed = 0;
-  for (const [key, kind, field] of LIST_SHAPES) {
+  for (const [key, kind, field, template] of LIST_SHAPES) {
     const items = result[key];
     if (!Array.isArray(items)) continue;
-    const kept = items.filter((item) => isObject(item) && typeof item[field] === "string" && allows({ kind, name: item[field] }));
+    const kept = items.filter((item) => isObject(item) && typeof item[field] === "string" && allows(template ? { kind, name: item[field], template } : { kind, name: item[field] }));
     if (kept.length !== items.length) {
       removed += items.length - kept.length;
       result = { ...result, [key]: kept };
