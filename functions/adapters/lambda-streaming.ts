@@ -16,7 +16,7 @@ import type { Writable } from "node:stream";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context, StreamifyHandler } from "aws-lambda";
 import type { Gateway } from "../core/gateway.js";
-import { headersFromResponse, requestFromEvent, type ApiGatewayEvent } from "./lambda.js";
+import { answerEvent, headersFromResponse, type ApiGatewayEvent } from "./lambda.js";
 
 /** The handler as the runtime calls it. `use` adds a middleware, whose `after` runs before the body is streamed. */
 export type StreamingLambdaHandler = StreamifyHandler<ApiGatewayEvent, void> & {
@@ -96,7 +96,7 @@ export function createStreamingLambdaHandler(gateway: Gateway, options: Streamin
   // middy hands the handler the invocation's own context object, so it carries the invocation's disconnect signal.
   const clientGoneSignals = new WeakMap<Context, AbortSignal>();
   const answer = middy<ApiGatewayEvent, Response, Error, Context>().handler((event, context) =>
-    gateway.fetch(requestFromEvent(event, clientGoneSignals.get(context))),
+    answerEvent(gateway, event, clientGoneSignals.get(context)),
   );
 
   const handler = awslambda.streamifyResponse<ApiGatewayEvent, void>(async (event, responseStream, context) => {

@@ -67,6 +67,28 @@ export function requestFromEvent(event: ApiGatewayEvent, signal?: AbortSignal): 
   return isHttpApiEvent(event) ? requestFromHttpApi(event, signal) : requestFromRestApi(event, signal);
 }
 
+/** The HTTP method and path an event names, whichever its payload format. */
+function requestLineOf(event: ApiGatewayEvent): { method: string; target: string } {
+  return isHttpApiEvent(event)
+    ? { method: event.requestContext.http.method, target: event.rawPath }
+    : { method: event.httpMethod, target: event.path };
+}
+
+/**
+ * The gateway's answer to an event: the event as a Request, answered by the core; or, when the event cannot be one
+ * (a header value or path a Request refuses), the core's refusal, so every event gets an answer and a log line.
+ */
+export async function answerEvent(gateway: Gateway, event: ApiGatewayEvent, signal?: AbortSignal): Promise<Response> {
+  let request: Request;
+  try {
+    request = requestFromEvent(event, signal);
+  } catch (err) {
+    const { method, target } = requestLineOf(event);
+    return gateway.refuseUntranslatable(String(method), String(target), err instanceof Error ? err.message : String(err));
+  }
+  return gateway.fetch(request);
+}
+
 /** Response headers as the single-value map both Lambda result formats (and the streaming prelude) take. */
 export function headersFromResponse(response: Response): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -93,6 +115,6 @@ async function resultFromResponse(response: Response, httpApi: boolean): Promise
 /** Builds the Lambda handler for API Gateway events around a gateway core. */
 export function createLambdaHandler(gateway: Gateway) {
   return middy<ApiGatewayEvent, ApiGatewayResult, Error, Context>().handler(async (event) => {
-    return resultFromResponse(await gateway.fetch(requestFromEvent(event)), isHttpApiEvent(event));
+    return resultFromResponse(await answerEvent(gateway, event), isHttpApiEvent(event));
   });
 }

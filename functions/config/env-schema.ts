@@ -13,6 +13,7 @@ export const DEFAULTS = {
   POLICY_CACHE_SECONDS: 60,
   MCP_PATH: "/mcp",
   MAX_BODY_BYTES: 1_048_576,
+  MAX_BACKEND_MESSAGE_BYTES: 16 * 1_048_576,
   BACKEND_CREDENTIAL_CACHE_SECONDS: 300,
   BACKEND_TOKEN_TTL_SECONDS: 300,
 } as const;
@@ -97,6 +98,7 @@ export const envSchema = z.object({
   ALLOWED_HOSTS: z.optional(listOf(hostEntry)),
   BACKEND_IDENTITY_HEADERS: z.optional(listOf(identityHeader)),
   MAX_BODY_BYTES: integer(1024, 10 * 1_048_576, DEFAULTS.MAX_BODY_BYTES),
+  MAX_BACKEND_MESSAGE_BYTES: integer(65_536, 256 * 1_048_576, DEFAULTS.MAX_BACKEND_MESSAGE_BYTES),
   BACKEND_CREDENTIAL_HEADER: z.optional(gatewayHeaderName),
   BACKEND_CREDENTIAL_SSM_PARAMETER: z.optional(name),
   BACKEND_CREDENTIAL_SECRET_ID: z.optional(name),

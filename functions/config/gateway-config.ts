@@ -125,6 +125,12 @@ export interface GatewayConfig {
   /** `MAX_BODY_BYTES`: largest request body accepted, in bytes; larger ones get 413. Default 1048576 (1 MiB). */
   maxBodyBytes: number;
   /**
+   * `MAX_BACKEND_MESSAGE_BYTES`: largest message accepted from the backend, in bytes: a JSON body, or one SSE event.
+   * The gateway must read a message whole to judge it; a larger JSON body is answered 502, and a stream whose event
+   * grows past it ends with a final error event. Default 16777216 (16 MiB); from 65536 to 268435456.
+   */
+  maxBackendMessageBytes: number;
+  /**
    * The gateway's own credential for the backend, sent on every backend request in a configured header. The caller's
    * token is never forwarded (the MCP spec forbids token passthrough); this is how a protected backend trusts the
    * gateway instead. Default: none.
@@ -216,6 +222,7 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
     }),
     scopesSupported: e.SCOPES_SUPPORTED ?? [...new Set(issuers.flatMap((i) => i.requiredScopes))],
     maxBodyBytes: e.MAX_BODY_BYTES,
+    maxBackendMessageBytes: e.MAX_BACKEND_MESSAGE_BYTES,
     backendCredential: e.BACKEND_CREDENTIAL_HEADER
       ? {
           header: e.BACKEND_CREDENTIAL_HEADER,

@@ -15,7 +15,7 @@ import { RequestOriginCheck } from "../http/request-origin.js";
 import { isMetadataPath, metadataUrl, protectedResourceMetadata, publicBase } from "../http/protected-resource.js";
 import type { GatewayLogger } from "../logging.js";
 import type { GatewayMetrics } from "../metrics.js";
-import { RpcCode, singleRequestId, type JsonRpcId } from "../mcp/jsonrpc.js";
+import { RpcCode, errorResponse, singleRequestId, type JsonRpcId } from "../mcp/jsonrpc.js";
 import { checkParamHeaders, checkRoutingHeaders } from "../mcp/routing-headers.js";
 import type { CompiledPolicy } from "../policy/compile.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
@@ -61,6 +61,13 @@ export interface GatewayOptions {
 
 export interface Gateway {
   fetch(request: Request): Promise<Response>;
+  /**
+   * Answers a request its adapter could not turn into a web-standard Request (node's HTTP layer took it, but its Host
+   * or target is no URL; a Lambda event whose header values a Request refuses): 400 with a JSON-RPC error, and the
+   * one access-log line every request gets.
+   * @param target the request target as received (path and query), for the log.
+   */
+  refuseUntranslatable(method: string, target: string, reason: string): Response;
   /** Fetches signing keys, the policy and the backend credential ahead of the first request, in parallel (cold start). */
   warmUp(): Promise<void>;
 }
@@ -74,11 +81,11 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
   const notCarried: NotCarried = new Map(options.serverStreams === false ? [["subscriptions/listen", "a buffered front door cannot hold a long-lived stream"]] : []);
   const cors = new Cors(config.corsAllowedOrigins);
 
-  async function handleMcp(request: Request, log: AccessLog, setRpcId: (id: JsonRpcId) => void): Promise<Response> {
+  async function handleMcp(request: Request, url: URL, log: AccessLog, setRpcId: (id: JsonRpcId) => void): Promise<Response> {
     if (!servedMethods.includes(request.method)) {
       throw new ProtocolError(405, RpcCode.InvalidRequest, "Method not allowed", `HTTP method ${request.method} is not served on ${config.mcpPath}`);
     }
-    const identity: Identity = await verifier.verify(extractBearerToken(request, log.url));
+    const identity: Identity = await verifier.verify(extractBearerToken(request, url));
     log.entry.subject = identity.subject;
     verifier.requireScopes(identity);
     const post = request.method === "POST" ? await readJsonRpcPost(request, config.maxBodyBytes) : undefined;
@@ -111,7 +118,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     };
     const [credential, token] = await Promise.all([
       deps.backendCredential?.header(),
-      deps.backendToken?.header(identity, publicBase(config, request)),
+      deps.backendToken?.header(identity, publicBase(config, url)),
     ]);
     const upstream = await forwardToBackend(request, post?.text, config, [
       ...(credential ? [credential] : []),
@@ -120,7 +127,14 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       ...identityHeaders(config.backendIdentityHeaders, identity),
       ...(backendSessionId === undefined ? [] : [["mcp-session-id", backendSessionId] as const]),
     ]);
-    const response = await filteredResponse(upstream, allows, log, pendingRequestId, options.serverStreams !== false);
+    const response = await filteredResponse(upstream, {
+      allows,
+      log,
+      pendingRequestId,
+      carriesServerRequests: options.serverStreams !== false,
+      maxMessageBytes: config.maxBackendMessageBytes,
+      answersPost: post !== undefined,
+    });
     const issuedSessionId = response.headers.get("mcp-session-id");
     if (issuedSessionId !== null) response.headers.set("mcp-session-id", await sessions.seal(issuedSessionId, identity));
     return response;
@@ -141,14 +155,16 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
 
   async function handle(request: Request): Promise<Response> {
     const log = new AccessLog(logger, request, deps.metrics);
+    const { url } = log;
     const path = log.entry.path;
     let rpcId: JsonRpcId | undefined;
     try {
-      requestOrigin.check(request, log.url);
+      if (!url) throw new ProtocolError(400, RpcCode.InvalidRequest, "Bad Request: the request's URL cannot be read (is the Host header a host name?)", `request URL ${JSON.stringify(request.url)} is not a valid URL`);
+      requestOrigin.check(request, url);
       const preflight = cors.preflight(request);
       if (preflight) return preflight;
       if (path === config.mcpPath) {
-        return await handleMcp(request, log, (id) => {
+        return await handleMcp(request, url, log, (id) => {
           rpcId = id;
         });
       }
@@ -160,11 +176,11 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       }
       if (isMetadataPath(config, path) && (request.method === "GET" || request.method === "HEAD")) {
         log.write(200);
-        return jsonResponse(protectedResourceMetadata(config, request), 200, { "cache-control": "max-age=300" });
+        return jsonResponse(protectedResourceMetadata(config, url), 200, { "cache-control": "max-age=300" });
       }
       throw new NotFoundError(path);
     } catch (error) {
-      const response = errorToResponse(error, { rpcId, resourceMetadataUrl: metadataUrl(config, request) });
+      const response = errorToResponse(error, { rpcId, resourceMetadataUrl: url && metadataUrl(config, url) });
       if (response.status === 405) response.headers.set("allow", servedMethods.join(", "));
       log.entry.reason = logReason(error);
       if (response.status === 401 || response.status === 403 || response.status === 503) log.entry.decision = "denied";
@@ -176,6 +192,12 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
   return {
     async fetch(request) {
       return cors.decorate(request, await handle(request));
+    },
+    refuseUntranslatable(method, target, reason) {
+      const log = new AccessLog(logger, { method, url: target, headers: new Headers() }, deps.metrics);
+      log.entry.reason = `the request cannot be read: ${reason}`;
+      log.write(400);
+      return jsonResponse(errorResponse(null, RpcCode.InvalidRequest, "Bad Request: the request's host or target cannot be read"), 400);
     },
     async warmUp() {
       await Promise.all([

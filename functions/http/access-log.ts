@@ -19,21 +19,30 @@ function capped(value: string): string {
   return value.length <= MAX_FIELD_CHARS ? value : `${value.slice(0, MAX_FIELD_CHARS)}...(${value.length - MAX_FIELD_CHARS} more characters)`;
 }
 
+/** The path of a URL WHATWG cannot parse, as written: what follows the authority, up to a query or fragment. */
+function pathOf(url: string): string {
+  return url.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/, "").replace(/[?#][\s\S]*$/, "") || "/";
+}
+
 export class AccessLog {
   readonly entry: AccessLogEntry;
   private readonly startedAt = performance.now();
   private written = false;
 
-  /** The request's URL, parsed once for everyone. */
-  readonly url: URL;
+  /**
+   * The request's URL, parsed once for everyone; undefined when WHATWG URL parsing refuses it (a Host header such as
+   * `xn--` that node's HTTP parser lets through), and the gateway refuses the request.
+   */
+  readonly url: URL | undefined;
 
+  /** @param request what is known of the request: its method, URL as the adapter wrote it, and headers. */
   constructor(
     private readonly logger: GatewayLogger,
-    request: Request,
+    request: Pick<Request, "method" | "url" | "headers">,
     private readonly metrics: GatewayMetrics = NO_METRICS,
   ) {
-    this.url = new URL(request.url);
-    this.entry = { time: new Date().toISOString(), httpMethod: request.method, path: this.url.pathname };
+    this.url = URL.parse(request.url) ?? undefined;
+    this.entry = { time: new Date().toISOString(), httpMethod: request.method, path: this.url?.pathname ?? pathOf(request.url) };
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) this.entry.sessionId = sessionId;
   }

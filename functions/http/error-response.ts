@@ -9,8 +9,8 @@ import { RpcCode, errorResponse, type JsonRpcId } from "../mcp/jsonrpc.js";
 export interface ErrorResponseContext {
   /** The JSON-RPC id of the request being answered, when known. */
   rpcId?: JsonRpcId | undefined;
-  /** URL of the RFC 9728 metadata, placed in the 401 challenge. */
-  resourceMetadataUrl: string;
+  /** URL of the RFC 9728 metadata, placed in the 401 challenge; undefined when the request's URL could not be read. */
+  resourceMetadataUrl: string | undefined;
 }
 
 export function jsonResponse(body: unknown, status: number, headers: Record<string, string> = {}): Response {
@@ -20,9 +20,9 @@ export function jsonResponse(body: unknown, status: number, headers: Record<stri
   });
 }
 
-export function bearerChallenge(error: AuthenticationError, resourceMetadataUrl: string): string {
+export function bearerChallenge(error: AuthenticationError, resourceMetadataUrl: string | undefined): string {
   // RFC 6750 §3.1: a request without a token gets no error code; one with a bad token gets invalid_token.
-  const parts = [`resource_metadata="${resourceMetadataUrl}"`];
+  const parts = resourceMetadataUrl === undefined ? [] : [`resource_metadata="${resourceMetadataUrl}"`];
   if (error.tokenPresented) parts.push(`error="invalid_token"`);
   return `Bearer ${parts.join(", ")}`;
 }
@@ -38,6 +38,8 @@ export function errorToResponse(error: unknown, context: ErrorResponseContext): 
     headers["www-authenticate"] = `Bearer error="insufficient_scope", scope="${error.requiredScopes.join(" ")}", resource_metadata="${context.resourceMetadataUrl}"`;
   }
   if (error.status === 503) headers["retry-after"] = "5";
+  // RFC 7694: a server that refuses a request's content coding says which it accepts.
+  if (error.status === 415) headers["accept-encoding"] = "identity";
   return jsonResponse(errorResponse(context.rpcId, error.rpcCode, error.message), error.status, headers);
 }
 

@@ -6,14 +6,14 @@ import type { GatewayConfig } from "../config/gateway-config.js";
 
 export const METADATA_PATH = "/.well-known/oauth-protected-resource";
 
-/** The base URL clients reach the gateway at: `PUBLIC_URL`, or else the request's own origin. */
-export function publicBase(config: Pick<GatewayConfig, "publicUrl">, request: Request): string {
-  return (config.publicUrl?.href ?? new URL(request.url).origin).replace(/\/+$/, "");
+/** The base URL clients reach the gateway at: `PUBLIC_URL`, or else the origin of the request's URL. */
+export function publicBase(config: Pick<GatewayConfig, "publicUrl">, requestUrl: URL): string {
+  return (config.publicUrl?.href ?? requestUrl.origin).replace(/\/+$/, "");
 }
 
 /** The MCP endpoint's public URL: the `resource` of the metadata. */
-export function resourceUrl(config: Pick<GatewayConfig, "publicUrl" | "mcpPath">, request: Request): string {
-  return `${publicBase(config, request)}${config.mcpPath}`;
+export function resourceUrl(config: Pick<GatewayConfig, "publicUrl" | "mcpPath">, requestUrl: URL): string {
+  return `${publicBase(config, requestUrl)}${config.mcpPath}`;
 }
 
 /**
@@ -22,8 +22,8 @@ export function resourceUrl(config: Pick<GatewayConfig, "publicUrl" | "mcpPath">
  * (an API Gateway stage: `PUBLIC_URL=https://host/prod`), the host-root location is not routed to the gateway, so
  * the challenge points under the prefix instead, where the gateway does answer; the challenge may name any URL.
  */
-export function metadataUrl(config: Pick<GatewayConfig, "publicUrl" | "mcpPath">, request: Request): string {
-  return `${publicBase(config, request)}${METADATA_PATH}${config.mcpPath}`;
+export function metadataUrl(config: Pick<GatewayConfig, "publicUrl" | "mcpPath">, requestUrl: URL): string {
+  return `${publicBase(config, requestUrl)}${METADATA_PATH}${config.mcpPath}`;
 }
 
 /** The paths this gateway answers with the metadata document. */
@@ -33,10 +33,10 @@ export function isMetadataPath(config: Pick<GatewayConfig, "mcpPath">, path: str
 
 export function protectedResourceMetadata(
   config: Pick<GatewayConfig, "publicUrl" | "mcpPath" | "authorizationServers" | "scopesSupported">,
-  request: Request,
+  requestUrl: URL,
 ): Record<string, unknown> {
   return {
-    resource: resourceUrl(config, request),
+    resource: resourceUrl(config, requestUrl),
     ...(config.authorizationServers.length > 0 ? { authorization_servers: config.authorizationServers } : {}),
     ...(config.scopesSupported.length > 0 ? { scopes_supported: config.scopesSupported } : {}),
     bearer_methods_supported: ["header"],

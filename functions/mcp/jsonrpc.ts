@@ -1,5 +1,6 @@
 /** JSON-RPC 2.0 as MCP uses it: parsing a POST body into messages, and building error responses. */
 import { ProtocolError } from "../errors.js";
+import { MAX_JSON_DEPTH, readJson } from "./json-text.js";
 
 export type JsonRpcId = string | number | null;
 
@@ -17,6 +18,11 @@ export interface JsonRpcBody {
   /** True when the body was a JSON array (a batch, allowed by protocol version 2025-03-26). */
   batch: boolean;
   messages: JsonRpcMessage[];
+  /**
+   * Some object of the body names a key twice. The messages are read as JSON.parse reads them (the last one wins);
+   * a parser that keeps the first would read another message, so such a body is forwarded re-serialised.
+   */
+  duplicateKeys: boolean;
 }
 
 export const RpcCode = {
@@ -50,19 +56,22 @@ function toMessage(value: unknown): JsonRpcMessage {
   return value as unknown as JsonRpcMessage;
 }
 
-/** Parses a POST body; throws ProtocolError (400, -32700 or -32600) when it is not JSON-RPC. */
+/**
+ * Parses a POST body; throws ProtocolError (400) when it is not JSON (-32700), nests deeper than MAX_JSON_DEPTH or is
+ * not JSON-RPC (-32600).
+ */
 export function parseJsonRpcBody(text: string): JsonRpcBody {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ProtocolError(400, RpcCode.ParseError, "Parse error: the body is not valid JSON", "body is not valid JSON");
+  const reading = readJson(text);
+  if ("problem" in reading) {
+    if (reading.problem === "not JSON") throw new ProtocolError(400, RpcCode.ParseError, "Parse error: the body is not valid JSON", "body is not valid JSON");
+    throw new ProtocolError(400, RpcCode.InvalidRequest, `Invalid Request: the body nests more than ${MAX_JSON_DEPTH} levels deep`, `body nests more than ${MAX_JSON_DEPTH} levels deep`);
   }
+  const { value, duplicateKeys } = reading;
   if (Array.isArray(value)) {
     if (value.length === 0) throw new ProtocolError(400, RpcCode.InvalidRequest, "Invalid Request: empty batch", "empty JSON-RPC batch");
-    return { batch: true, messages: value.map(toMessage) };
+    return { batch: true, messages: value.map(toMessage), duplicateKeys };
   }
-  return { batch: false, messages: [toMessage(value)] };
+  return { batch: false, messages: [toMessage(value)], duplicateKeys };
 }
 
 /** A request expects a response; notifications and responses do not. */

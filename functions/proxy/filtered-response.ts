@@ -1,20 +1,54 @@
 /**
- * Turns the backend's response into the client's: MCP headers kept, list results filtered in JSON bodies and in
- * every SSE event, everything else passed on as it came. The access log line is written when the body is done.
+ * Turns the backend's response into the client's: MCP headers kept, the media type written by the gateway, list
+ * results filtered in JSON bodies and in every SSE event, everything else passed on as it came. The client receives
+ * the bytes that were judged: a body in another charset than UTF-8, or a successful answer that is neither JSON nor
+ * SSE, is refused (502) rather than passed on for the client to read its own way, and a message naming a key twice is
+ * re-serialised from what was judged. The access log line is written when the body is done.
  */
 import { UpstreamError } from "../errors.js";
 import { errorResponse, type JsonRpcId } from "../mcp/jsonrpc.js";
 import type { AccessLog } from "../http/access-log.js";
+import { parseMediaType, readsAsUtf8 } from "../http/media-type.js";
+import { MAX_JSON_DEPTH, readJson } from "../mcp/json-text.js";
 import { filterListResults, type ItemPredicate } from "../mcp/list-filter.js";
 import { LastEvent, createSseFilter } from "../mcp/sse.js";
+import { readSseFieldName } from "./sse-first-field.js";
 import { clientFacingHeaders, readBodyBeforeDeadline, type UpstreamResponse } from "./upstream.js";
-
-function mediaType(headers: Headers): string {
-  return (headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-}
 
 /** What the client is told when the backend's stream breaks off before answering its request. */
 const BROKEN_STREAM_MESSAGE = "Bad gateway: the MCP server's stream broke off before it answered";
+
+/** JSON-RPC error code for a server-to-client request that a buffered front door cannot deliver in time. */
+export const NOT_ON_THIS_FRONT_DOOR = -32005;
+
+/** The field names of SSE (WHATWG HTML, server-sent events); a comment line has an empty one. */
+const SSE_FIELDS: ReadonlySet<string> = new Set(["", "data", "event", "id", "retry"]);
+
+export interface ResponseFiltering {
+  /** Whether the caller may see a listed item. */
+  allows: ItemPredicate;
+  log: AccessLog;
+  /**
+   * The id of the single JSON-RPC request this response answers, if there is one; used only to tell the client when
+   * the backend's stream breaks off before answering it.
+   */
+  pendingRequestId?: JsonRpcId | undefined;
+  /**
+   * False on a buffered front door: the client receives nothing until the call has ended, so it could never answer a
+   * request the server sends during the call, and the call would hang until its timeout. The exchange is ended at the
+   * first such request instead: the events before it pass, then a JSON-RPC error (NOT_ON_THIS_FRONT_DOOR) answers the
+   * client's request, and the backend's stream is closed.
+   */
+  carriesServerRequests: boolean;
+  /** Largest JSON body or SSE event read from the backend, in bytes (`MAX_BACKEND_MESSAGE_BYTES`). */
+  maxMessageBytes: number;
+  /**
+   * The response answers a POST. Its stream must then show itself as SSE (its first field) before the client is
+   * answered, so a JSON body labelled `text/event-stream` is refused with 502 instead of reaching a client that might
+   * read it as JSON. A GET stream may stay silent for long, so its events are checked one by one instead.
+   */
+  answersPost: boolean;
+}
 
 /**
  * Passes a stream through and reports once how it ended (finished, failed, or cancelled by the client). A backend
@@ -67,36 +101,46 @@ function serverRequestMethod(message: unknown): string | undefined {
   return undefined;
 }
 
-/** JSON-RPC error code for a server-to-client request that a buffered front door cannot deliver in time. */
-export const NOT_ON_THIS_FRONT_DOOR = -32005;
-
-/**
- * @param pendingRequestId the id of the single JSON-RPC request this response answers, if there is one; used only
- *   to tell the client when the backend's stream breaks off before answering it.
- * @param carriesServerRequests false on a buffered front door: the client receives nothing until the call has ended,
- *   so it could never answer a request the server sends during the call, and the call would hang until its timeout.
- *   The exchange is ended at the first such request instead: the events before it pass, then a JSON-RPC error
- *   (NOT_ON_THIS_FRONT_DOOR) answers the client's request, and the backend's stream is closed.
- */
-export async function filteredResponse(
-  upstream: UpstreamResponse,
-  allows: ItemPredicate,
-  log: AccessLog,
-  pendingRequestId?: JsonRpcId,
-  carriesServerRequests = true,
-): Promise<Response> {
+export async function filteredResponse(upstream: UpstreamResponse, filtering: ResponseFiltering): Promise<Response> {
   const { response } = upstream;
+  const { log } = filtering;
   const headers = clientFacingHeaders(response);
   const sessionId = response.headers.get("mcp-session-id");
   if (sessionId) log.entry.sessionId = sessionId;
-  const type = mediaType(response.headers);
-
-  if (type === "text/event-stream" && response.body) {
+  const label = response.headers.get("content-type");
+  const mediaType = label === null ? undefined : parseMediaType(label);
+  if (mediaType && !readsAsUtf8(mediaType)) {
     upstream.stopTimer();
-    let answered = pendingRequestId === undefined;
-    let dropped = false;
-    const filtered = response.body.pipeThrough(
-      createSseFilter((message) => {
+    await response.body?.cancel();
+    throw new UpstreamError(`backend labelled its answer ${label}, which does not read as UTF-8; the client would decode other text than the gateway judged`);
+  }
+  const type = mediaType?.type ?? "";
+  // The gateway's own label: the backend's type, none of its parameters.
+  if (type) headers.set("content-type", type);
+  if (type === "text/event-stream" && response.body) return sseResponse(upstream, response.body, headers, filtering);
+  return jsonResponse(upstream, type, headers, filtering);
+}
+
+async function sseResponse(upstream: UpstreamResponse, backendBody: ReadableStream<Uint8Array>, headers: Headers, filtering: ResponseFiltering): Promise<Response> {
+  const { response } = upstream;
+  const { log, allows, pendingRequestId, carriesServerRequests } = filtering;
+  upstream.stopTimer();
+  let body = backendBody;
+  if (filtering.answersPost) {
+    const first = await readSseFieldName(backendBody);
+    body = first.stream;
+    if (first.fieldName !== undefined && !SSE_FIELDS.has(first.fieldName)) {
+      await body.cancel();
+      throw new UpstreamError(`backend labelled its answer text/event-stream, but its first line is not an SSE field (${JSON.stringify(first.fieldName.slice(0, 40))})`);
+    }
+  }
+  let answered = pendingRequestId === undefined;
+  let dropped = false;
+  const failedRequestEvent = (message: string) =>
+    `event: message\ndata: ${JSON.stringify(errorResponse(pendingRequestId ?? null, -32003, message))}\n\n`;
+  const filtered = body.pipeThrough(
+    createSseFilter(
+      (message) => {
         const serverRequest = carriesServerRequests ? undefined : serverRequestMethod(message);
         if (serverRequest !== undefined) {
           // The error answers the client's request and ends the stream; the backend's stream is cancelled with it.
@@ -108,47 +152,54 @@ export async function filteredResponse(
         const outcome = filterListResults(message, allows);
         log.countRemoved(outcome.removed);
         return outcome.message === message ? undefined : outcome.message;
-      }, () => {
+      },
+      () => {
         dropped = true;
         log.entry.reason = "backend sent an SSE event whose data is not JSON; it was dropped";
-      }),
-    );
-    const finalEvent = () =>
-      answered ? undefined : `event: message\ndata: ${JSON.stringify(errorResponse(pendingRequestId, -32003, BROKEN_STREAM_MESSAGE))}\n\n`;
-    // A stream may legitimately end before its answer (the client resumes it with Last-Event-ID); but when the gateway
-    // itself dropped an event, the answer may have been that event, and the client must not wait for it forever.
-    const body = onStreamEnd(filtered, finalEvent, () => (dropped ? finalEvent() : undefined), (problem) => {
-      if (problem) log.entry.reason = problem;
-      log.write(response.status);
-    });
-    return new Response(body, { status: response.status, headers });
-  }
+      },
+      {
+        maxEventBytes: filtering.maxMessageBytes,
+        onOversized: () => {
+          log.entry.reason = `backend sent an SSE event larger than ${filtering.maxMessageBytes} bytes (MAX_BACKEND_MESSAGE_BYTES); the stream was ended`;
+          if (answered) return undefined;
+          answered = true;
+          return failedRequestEvent(`Bad gateway: the MCP server sent a message larger than ${filtering.maxMessageBytes} bytes`);
+        },
+      },
+    ),
+  );
+  const finalEvent = () => (answered ? undefined : failedRequestEvent(BROKEN_STREAM_MESSAGE));
+  // A stream may legitimately end before its answer (the client resumes it with Last-Event-ID); but when the gateway
+  // itself dropped an event, the answer may have been that event, and the client must not wait for it forever.
+  const clientBody = onStreamEnd(filtered, finalEvent, () => (dropped ? finalEvent() : undefined), (problem) => {
+    if (problem) log.entry.reason = problem;
+    log.write(response.status);
+  });
+  return new Response(clientBody, { status: response.status, headers });
+}
 
-  const text = response.body ? await readBodyBeforeDeadline(upstream) : (upstream.stopTimer(), "");
+async function jsonResponse(upstream: UpstreamResponse, type: string, headers: Headers, filtering: ResponseFiltering): Promise<Response> {
+  const { response } = upstream;
+  const { log } = filtering;
+  const text = response.body ? await readBodyBeforeDeadline(upstream, filtering.maxMessageBytes) : (upstream.stopTimer(), "");
   let body = text;
   if (text.length > 0) {
-    const message = parseJson(text);
-    if (message === undefined) {
+    const reading = readJson(text);
+    if ("problem" in reading) {
       // A list the gateway cannot read is a list it cannot filter: never pass it on. Whatever the label says, a
       // successful MCP answer is JSON or SSE; only the backend's own error pages (4xx, 5xx) pass as they came.
+      if (reading.problem === "nested too deeply") throw new UpstreamError(`backend answered with JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
       if (type === "application/json" || (response.status >= 200 && response.status < 300)) {
         throw new UpstreamError(`backend answered with a ${type || "unlabelled"} body that is not JSON`);
       }
     } else {
       // Filtered whatever the content type claims: a client may read a mislabelled body all the same.
-      const outcome = filterListResults(message, allows);
+      const outcome = filterListResults(reading.value, filtering.allows);
       log.countRemoved(outcome.removed);
-      if (outcome.message !== message) body = JSON.stringify(outcome.message);
+      // Rewritten when filtered, and when a key is named twice: a client keeping the first would read other items.
+      if (outcome.message !== reading.value || reading.duplicateKeys) body = JSON.stringify(outcome.message);
     }
   }
   log.write(response.status);
   return new Response(response.status === 204 || response.status === 304 ? null : body, { status: response.status, headers });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -8,12 +8,17 @@
  */
 import type { GatewayConfig } from "../config/gateway-config.js";
 import { ClientClosedRequestError, UpstreamError, UpstreamTimeoutError } from "../errors.js";
+import { readTextWithin } from "../http/bounded-text.js";
 
-/** Client headers passed to the backend as they came (`Mcp-Param-*` come checked, among the gateway's own). */
-const REQUEST_HEADERS = ["accept", "content-type", "mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name", "user-agent"];
+/**
+ * Client headers passed to the backend as they came (`Mcp-Param-*` come checked, among the gateway's own). Nothing
+ * that says how to decode the body is among them: the gateway writes the body's `Content-Type` itself, and the
+ * body's framing (length, no transfer or content coding) is the HTTP client's.
+ */
+const REQUEST_HEADERS = ["accept", "mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name", "user-agent"];
 
-/** Backend headers passed to the client. */
-const RESPONSE_HEADERS = ["content-type", "mcp-session-id", "mcp-protocol-version", "cache-control", "allow", "retry-after"];
+/** Backend headers passed to the client as they came; the media type is written by the response filter. */
+const RESPONSE_HEADERS = ["mcp-session-id", "mcp-protocol-version", "cache-control", "allow", "retry-after"];
 
 export interface UpstreamResponse {
   response: Response;
@@ -59,6 +64,8 @@ export async function forwardToBackend(
   }, config.backendTimeoutMs);
 
   const headers = pickHeaders(request.headers, REQUEST_HEADERS);
+  // The body is the UTF-8 JSON the gateway judged; the backend is told exactly that, never the client's parameters.
+  if (body !== undefined) headers.set("content-type", "application/json");
   for (const [name, value] of extraHeaders) headers.set(name, value);
   let response: Response;
   try {
@@ -83,14 +90,20 @@ export async function forwardToBackend(
   };
 }
 
-/** Reads a backend body as text before the deadline; the timer is stopped either way. */
-export async function readBodyBeforeDeadline(upstream: UpstreamResponse): Promise<string> {
+/**
+ * Reads a backend body as UTF-8 text before the deadline, and no more than `limit` bytes of it (502 beyond); the timer
+ * is stopped either way.
+ */
+export async function readBodyBeforeDeadline(upstream: UpstreamResponse, limit: number): Promise<string> {
+  let text: string | undefined;
   try {
-    return await Promise.race([upstream.response.text(), upstream.deadline]);
+    text = await Promise.race([readTextWithin(upstream.response.body, limit), upstream.deadline]);
   } catch (err) {
     if (err instanceof UpstreamTimeoutError) throw err;
     throw new UpstreamError(`backend response body could not be read: ${(err as Error).message}`, { cause: err });
   } finally {
     upstream.stopTimer();
   }
+  if (text === undefined) throw new UpstreamError(`backend answered with a body larger than ${limit} bytes (MAX_BACKEND_MESSAGE_BYTES)`);
+  return text;
 }

@@ -214,7 +214,7 @@ describe("the streaming Lambda handler behind a REST API (responseTransferMode: 
   it("cannot be built where the runtime's awslambda.streamifyResponse is missing, and says so", () => {
     removeRuntime();
     try {
-      const gateway = { fetch: async () => new Response(), warmUp: async () => undefined };
+      const gateway = { fetch: async () => new Response(), refuseUntranslatable: () => new Response(), warmUp: async () => undefined };
       expect(() => createStreamingLambdaHandler(gateway)).toThrow(/needs the Lambda Node.js runtime/);
     } finally {
       removeRuntime = installLambdaStreamingRuntime();

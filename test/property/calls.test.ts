@@ -226,7 +226,7 @@ interface RpcAnswer {
 }
 
 describe("uses of tools, prompts and resources", () => {
-  it("never reach the backend unless the caller may use them, and reach it byte for byte when it may", async () => {
+  it("never reach the backend unless the caller may use them, and reach it as the gateway read them when they may", async () => {
     await fc.assert(
       fc.asyncProperty(scenarioArb, async ({ policy, claim, batch, elements, idsAsStrings, spelling }) => {
         await world.usePolicy(renderPolicy(policy));
@@ -250,8 +250,13 @@ describe("uses of tools, prompts and resources", () => {
 
         // Whatever the model says: every item the backend used is one the caller may use.
         for (const execution of world.backend.executed) expect(mayUse(policy, claim, execution.kind, execution.name)).toBe(true);
-        // And whatever reached it is exactly what the caller sent.
-        for (const received of world.backend.received) expect(received.body.equals(Buffer.from(body))).toBe(true);
+        // And whatever reached it is what the caller sent: byte for byte, or, when the body names a key twice, the
+        // messages the gateway read (the last of each key) re-serialised, so a backend keeping the first reads them too.
+        const duplicated = (batch ? elements : elements.slice(0, 1)).some((element) => element.type === "use" && element.decoy !== undefined);
+        for (const received of world.backend.received) {
+          if (duplicated) expect(received.body.toString()).toBe(JSON.stringify(JSON.parse(body)));
+          else expect(received.body.equals(Buffer.from(body))).toBe(true);
+        }
 
         const forwarded = messages.every((m) => m.outcome.pass);
         if (forwarded) {

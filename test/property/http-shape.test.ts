@@ -108,6 +108,12 @@ describe("HTTP shape", () => {
         "application/json; charset=utf-8",
         "Application/JSON",
         "APPLICATION/JSON ; charset=UTF-8",
+        "application/json; charset = utf-7",
+        "application/json;\tcharset\t=\tutf-16",
+        'application/json; x=";charset=utf-8"; charset=utf-7',
+        "application/json; charset=utf-8; charset=utf-7",
+        'application/json; charset="UTF-8"',
+        "application/json; charset=latin1",
         "application/json;",
         "application/json\t;x=y",
         "text/plain",
@@ -148,7 +154,10 @@ describe("HTTP shape", () => {
         const sent = request.headers.get("content-type") ?? "";
         const mediaType = sent.split(";")[0]!.replace(/^[ \t]+|[ \t]+$/g, "").toLowerCase();
         const response = await gateway.fetch(request);
-        if (mediaType !== "application/json") {
+        // A label naming a charset is read as UTF-8 only when that is the one charset it names; which spellings count
+        // is pinned in test/unit/http/media-type.test.ts. Here: refused, or judged, and nothing denied gets through.
+        const namesCharset = /charset/i.test(sent);
+        if (mediaType !== "application/json" || (namesCharset && response.status === 415)) {
           await expectJsonRpcError(response, 415, -32600);
           expect(backend.received).toEqual([]);
         } else if (name === DENIED) {
@@ -157,7 +166,8 @@ describe("HTTP shape", () => {
         } else {
           expect(response.status).toBe(200);
           expect(backend.executed.map((e) => e.name)).toEqual([ALLOWED]);
-          expect(backend.received[0]?.headers["content-type"]).toBe(sent);
+          // The gateway labels what it forwards itself: never the client's parameters.
+          expect(backend.received[0]?.headers["content-type"]).toBe("application/json");
         }
       }),
       { numRuns: 150 },

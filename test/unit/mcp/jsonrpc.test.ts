@@ -16,7 +16,7 @@ function refusal(text: string): ProtocolError {
 describe("parseJsonRpcBody", () => {
   it("parses a single request", () => {
     const text = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo" } });
-    expect(parseJsonRpcBody(text)).toEqual({ batch: false, messages: [JSON.parse(text)] });
+    expect(parseJsonRpcBody(text)).toEqual({ batch: false, messages: [JSON.parse(text)], duplicateKeys: false });
   });
 
   it("parses notifications and responses", () => {
