@@ -40,8 +40,14 @@ export interface GatewaySettings {
   /** Context `clientIds`: allowed client applications (`azp`/`client_id`), comma-separated. */
   clientIds?: string;
   /**
+   * Context `requireAtJwt`: `true` to accept only tokens whose `typ` header is `at+jwt` (RFC 9068), for an issuer that
+   * types every access token so. Default `false` (every preset's too).
+   */
+  requireAtJwt?: string;
+  /**
    * Context `issuers`: several identity providers, as a JSON list of `{ issuer, audience, jwksUri?, preset?,
-   * rolesClaim?, scopesClaim?, clientIds?, requiredScopes?, requiredClaims? }` (then leave `issuer` and `audience` out).
+   * rolesClaim?, scopesClaim?, clientIds?, requiredScopes?, requiredClaims?, requireAtJwt? }` (then leave `issuer` and
+   * `audience` out).
    */
   issuers?: string;
   /** Context `corsAllowedOrigins`: origins of browser-based MCP clients allowed to call the gateway, comma-separated. */
@@ -59,6 +65,7 @@ const CONTEXT_FOR_ENV: Readonly<Record<string, string>> = {
   JWT_PRESET: "preset",
   JWT_REQUIRED_SCOPES: "requiredScopes",
   JWT_CLIENT_IDS: "clientIds",
+  JWT_REQUIRE_AT_JWT: "requireAtJwt",
   CORS_ALLOWED_ORIGINS: "corsAllowedOrigins",
   ALLOWED_HOSTS: "allowedHosts",
   JWT_ISSUER: "issuer",
@@ -89,6 +96,7 @@ export function functionEnvironment(settings: GatewaySettings): Record<string, s
     ...(settings.preset ? { JWT_PRESET: settings.preset } : {}),
     ...(settings.requiredScopes ? { JWT_REQUIRED_SCOPES: settings.requiredScopes } : {}),
     ...(settings.clientIds ? { JWT_CLIENT_IDS: settings.clientIds } : {}),
+    ...(settings.requireAtJwt ? { JWT_REQUIRE_AT_JWT: settings.requireAtJwt } : {}),
     ...(settings.issuers ? { JWT_ISSUERS: settings.issuers } : {}),
     ...(settings.corsAllowedOrigins ? { CORS_ALLOWED_ORIGINS: settings.corsAllowedOrigins } : {}),
     ...(settings.allowedHosts ? { ALLOWED_HOSTS: settings.allowedHosts } : {}),
@@ -118,6 +126,7 @@ export function settingsFromContext(context: (key: string) => unknown, stackName
     preset: text(context("preset")),
     requiredScopes: text(context("requiredScopes")),
     clientIds: text(context("clientIds")),
+    requireAtJwt: text(context("requireAtJwt")),
     issuers: text(context("issuers")),
     corsAllowedOrigins: text(context("corsAllowedOrigins")),
     allowedHosts: text(context("allowedHosts")),

@@ -1,27 +1,112 @@
 /**
  * The identity providers the gateway trusts: one (JWT_ISSUER and friends) or several (JWT_ISSUERS, a JSON list), each
- * with its own audiences, keys, claim names, client ids and required scopes, and named presets for the usual IdPs.
+ * with its own audiences, keys, claim names, client ids and required scopes, and named presets for the usual IdPs:
+ * their claim names, and what tells their access tokens from the other tokens they sign.
  */
 import * as z from "zod/mini";
 import "../zod-messages.js";
 import { isLoopbackUrl } from "./loopback.js";
 
-/** Named defaults for the usual identity providers' token shapes. */
+/**
+ * What tells an identity provider's access tokens from the other JWTs it signs with the same keys (ID tokens, logout
+ * tokens, refresh tokens), beyond the checks every issuer gets (see auth/token-kind.ts). A token failing one is 401.
+ */
+export type AccessTokenMarker =
+  /** The claim must hold exactly this value; absent or any other value is refused (Cognito's `token_use`). */
+  | { readonly claim: string; readonly equals: string }
+  /** The claim, when present, must hold none of these values; each is named with what it means (Keycloak's `typ`). */
+  | { readonly claim: string; readonly notOneOf: Readonly<Record<string, string>> }
+  /** The token must carry at least one of these claims: every access token does, the IdP's ID tokens carry none. */
+  | { readonly anyOfClaims: readonly string[] };
+
+/** What a preset sets: the defaults of an issuer's claim settings, and the checks of its access tokens. */
+interface Preset {
+  rolesClaim: string;
+  scopesClaim: string;
+  audienceClaim: "aud" | "client_id";
+  requireAtJwt: boolean;
+  accessTokenMarkers: readonly AccessTokenMarker[];
+}
+
+/**
+ * Named defaults for the usual identity providers' token shapes, and what each checks to accept access tokens only.
+ *
+ * `requireAtJwt` is false for every preset: none of these IdPs types every access token `at+jwt` (RFC 9068 §2.1) by
+ * default, so requiring it would refuse their genuine tokens. Set `requireAtJwt` on an issuer that does (an Auth0 API
+ * on the RFC 9068 profile, a Keycloak client with the `access.token.header.type.rfc9068` attribute).
+ */
 export const PRESETS = {
-  /** Microsoft Entra ID (v1 `https://sts.windows.net/<tenant>/` or v2 `https://login.microsoftonline.com/<tenant>/v2.0`): app roles in `roles`, scopes in `scp`. */
-  entra: { rolesClaim: "roles", scopesClaim: "scp", audienceClaim: "aud" },
-  /** Okta: groups in `groups` (add the groups claim to the authorization server), scopes in `scp`. */
-  okta: { rolesClaim: "groups", scopesClaim: "scp", audienceClaim: "aud" },
-  /** Keycloak: realm roles in `realm_access.roles` (client roles: `resource_access.<client>.roles`), scopes in `scope`. */
-  keycloak: { rolesClaim: "realm_access.roles", scopesClaim: "scope", audienceClaim: "aud" },
   /**
-   * Amazon Cognito: groups in `cognito:groups`; only access tokens (`token_use` "access") are accepted, and as they
-   * carry no `aud`, the audiences are app client ids, matched against `client_id`.
+   * Microsoft Entra ID (v1 `https://sts.windows.net/<tenant>/` or v2 `https://login.microsoftonline.com/<tenant>/v2.0`):
+   * app roles in `roles`, scopes in `scp`. Access tokens name their client (`azp` in v2, `appid` in v1) and user tokens
+   * carry `scp`; ID tokens carry none of them (their `aud` is the client id, which is the API's own id when an app
+   * calls its own API, and they may carry the user's `roles`), so a token with none of them is refused. `scope`, which
+   * Entra ID tokens never carry either, also counts. `idtyp` is not used: it appears only in access tokens, and by
+   * default only in app-only ones. Both token kinds are typed `JWT`.
    */
-  cognito: { rolesClaim: "cognito:groups", scopesClaim: "scope", audienceClaim: "client_id" },
-  /** Auth0: roles in a namespaced custom claim (set `rolesClaim`, e.g. `https://example.com/roles`), scopes in `scope`. */
-  auth0: { rolesClaim: "roles", scopesClaim: "scope", audienceClaim: "aud" },
-} as const;
+  entra: {
+    rolesClaim: "roles",
+    scopesClaim: "scp",
+    audienceClaim: "aud",
+    requireAtJwt: false,
+    accessTokenMarkers: [{ anyOfClaims: ["azp", "appid", "scp", "scope"] }],
+  },
+  /**
+   * Okta: groups in `groups` (add the groups claim to the authorization server), scopes in `scp`. Access tokens carry
+   * the client in `cid` and the granted scopes in `scp`; ID tokens carry neither (their base claims are `amr`, `idp`,
+   * `aud` = the client id...), so a token with neither is refused. Access token headers carry no `typ`.
+   */
+  okta: {
+    rolesClaim: "groups",
+    scopesClaim: "scp",
+    audienceClaim: "aud",
+    requireAtJwt: false,
+    accessTokenMarkers: [{ anyOfClaims: ["cid", "scp"] }],
+  },
+  /**
+   * Keycloak: realm roles in `realm_access.roles` (client roles: `resource_access.<client>.roles`), scopes in `scope`.
+   * Every token Keycloak signs names its kind in the `typ` claim, `Bearer` for access tokens: the other kinds it
+   * defines are refused. Access tokens may carry `nonce` (older versions, or the "Nonce backwards compatible" mapper),
+   * so `nonce` proves nothing here. Headers are typed `JWT` unless the client opts in to `at+jwt`.
+   */
+  keycloak: {
+    rolesClaim: "realm_access.roles",
+    scopesClaim: "scope",
+    audienceClaim: "aud",
+    requireAtJwt: false,
+    accessTokenMarkers: [
+      {
+        claim: "typ",
+        notOneOf: { ID: "an ID token", Refresh: "a refresh token", Offline: "an offline token", Logout: "a logout token", "Serialized-ID": "a serialized ID token" },
+      },
+    ],
+  },
+  /**
+   * Amazon Cognito: groups in `cognito:groups`; only access tokens (`token_use` "access") are accepted (ID tokens say
+   * "id"), and as they carry no `aud`, the audiences are app client ids, matched against `client_id`. Headers carry
+   * `kid` and `alg` only.
+   */
+  cognito: {
+    rolesClaim: "cognito:groups",
+    scopesClaim: "scope",
+    audienceClaim: "client_id",
+    requireAtJwt: false,
+    accessTokenMarkers: [{ claim: "token_use", equals: "access" }],
+  },
+  /**
+   * Auth0: roles in a namespaced custom claim (set `rolesClaim`, e.g. `https://example.com/roles`), scopes in `scope`.
+   * Access tokens name their client: `azp` on the default Auth0 profile, `client_id` on the RFC 9068 profile; ID tokens
+   * carry neither, so a token with neither is refused. The RFC 9068 profile types tokens `at+jwt`, the default profile
+   * `JWT`; the profile is chosen per API.
+   */
+  auth0: {
+    rolesClaim: "roles",
+    scopesClaim: "scope",
+    audienceClaim: "aud",
+    requireAtJwt: false,
+    accessTokenMarkers: [{ anyOfClaims: ["azp", "client_id"] }],
+  },
+} as const satisfies Record<string, Preset>;
 
 export type PresetName = keyof typeof PRESETS;
 
@@ -44,6 +129,14 @@ export interface IssuerConfig {
   requiredScopes: string[];
   /** Claims every token must carry; a token without one is invalid (401). */
   requiredClaims: string[];
+  /**
+   * Whether the `typ` header must say `at+jwt` (or `application/at+jwt`, compared case-insensitively), as RFC 9068
+   * access tokens do; any other or none is 401. Default false (every preset's too): turn it on for an issuer that types
+   * every access token so, and ID tokens and other JWTs it signs are refused whatever their claims.
+   */
+  requireAtJwt: boolean;
+  /** The preset's own checks that a token is an access token (see PRESETS); none without a preset. */
+  accessTokenMarkers: readonly AccessTokenMarker[];
   /** The preset the defaults came from, if any. */
   preset: PresetName | undefined;
 }
@@ -74,6 +167,9 @@ export const issuerEntrySchema = z.strictObject({
   clientIds: z.optional(list()),
   requiredScopes: z.optional(list()),
   requiredClaims: z.optional(list()),
+  requireAtJwt: z.optional(
+    z.union([z.boolean(), z.pipe(z.enum(["true", "false"]), z.transform((v) => v === "true"))], { error: "must be true or false" }),
+  ),
 });
 
 export type IssuerEntry = z.input<typeof issuerEntrySchema>;
@@ -108,6 +204,8 @@ export function toIssuerConfig(entry: z.output<typeof issuerEntrySchema>): Issue
     clientIds: entry.clientIds ?? [],
     requiredScopes: entry.requiredScopes ?? [],
     requiredClaims: entry.requiredClaims ?? [],
+    requireAtJwt: entry.requireAtJwt ?? preset?.requireAtJwt ?? false,
+    accessTokenMarkers: preset?.accessTokenMarkers ?? [],
     preset: entry.preset,
   };
 }
@@ -123,6 +221,7 @@ const SINGLE_ISSUER_VARIABLES: Readonly<Record<string, keyof IssuerEntry>> = {
   JWT_CLIENT_IDS: "clientIds",
   JWT_REQUIRED_SCOPES: "requiredScopes",
   JWT_REQUIRED_CLAIMS: "requiredClaims",
+  JWT_REQUIRE_AT_JWT: "requireAtJwt",
 };
 
 export const ISSUER_VARIABLES = ["JWT_ISSUERS", ...Object.keys(SINGLE_ISSUER_VARIABLES)];
@@ -142,7 +241,8 @@ function entryProblems(raw: unknown, name: (field: string) => string): { config?
 /**
  * The trusted issuers, from JWT_ISSUERS (a JSON list of entries with the fields of IssuerConfig; `audience` and the
  * lists may be comma-separated strings) or from the single-issuer variables (JWT_ISSUER, JWT_AUDIENCE, JWKS_URI,
- * JWT_PRESET, ROLES_CLAIM, JWT_SCOPES_CLAIM, JWT_CLIENT_IDS, JWT_REQUIRED_SCOPES, JWT_REQUIRED_CLAIMS).
+ * JWT_PRESET, ROLES_CLAIM, JWT_SCOPES_CLAIM, JWT_CLIENT_IDS, JWT_REQUIRED_SCOPES, JWT_REQUIRED_CLAIMS, and
+ * JWT_REQUIRE_AT_JWT: `true` or `false`, default false or the preset's).
  */
 export function issuersFromEnv(env: Record<string, string | undefined>): { issuers: IssuerConfig[]; problems: string[] } {
   const singles = Object.keys(SINGLE_ISSUER_VARIABLES).filter((name) => env[name] !== undefined);

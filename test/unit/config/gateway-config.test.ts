@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadConfigFromEnv } from "../../../functions/config/gateway-config.js";
+import { PRESETS, type PresetName } from "../../../functions/config/issuers.js";
 import { isLoopbackUrl } from "../../../functions/config/loopback.js";
 import { ConfigError } from "../../../functions/errors.js";
 
@@ -40,6 +41,8 @@ describe("loadConfigFromEnv: defaults", () => {
           clientIds: [],
           requiredScopes: [],
           requiredClaims: [],
+          requireAtJwt: false,
+          accessTokenMarkers: [],
           preset: undefined,
         },
       ],
@@ -55,6 +58,7 @@ describe("loadConfigFromEnv: defaults", () => {
       backendCredential: undefined,
       backendToken: undefined,
       maxBodyBytes: 1_048_576,
+      maxBackendMessageBytes: 16_777_216,
     });
   });
 
@@ -274,5 +278,57 @@ describe("loadConfigFromEnv: backend token", () => {
     [{ BACKEND_TOKEN_HEADER: "X-T", BACKEND_TOKEN_KEY_SECRET_ID: "k", BACKEND_TOKEN_TTL_SECONDS: "5" }, "BACKEND_TOKEN_TTL_SECONDS"],
   ])("refuses %j", (extra, expected) => {
     expect(problems({ ...MINIMAL, ...extra }).join("\n")).toContain(expected);
+  });
+});
+
+const issuersEnv = (entries: unknown[]): Env => ({ ...MINIMAL, JWT_ISSUER: undefined, JWT_AUDIENCE: undefined, JWT_ISSUERS: JSON.stringify(entries) });
+const entry = (extra: Record<string, unknown>) => ({ issuer: "https://idp.example.com", audience: "mcp-gateway", ...extra });
+
+describe("loadConfigFromEnv: requireAtJwt", () => {
+  it("is off by default, with or without a preset", () => {
+    expect(loadConfigFromEnv(MINIMAL).issuers[0]?.requireAtJwt).toBe(false);
+    for (const preset of Object.keys(PRESETS)) {
+      expect([preset, loadConfigFromEnv({ ...MINIMAL, JWT_PRESET: preset }).issuers[0]?.requireAtJwt]).toEqual([preset, false]);
+    }
+  });
+
+  it("is read from JWT_REQUIRE_AT_JWT, and overrides the preset's", () => {
+    expect(loadConfigFromEnv({ ...MINIMAL, JWT_REQUIRE_AT_JWT: "true" }).issuers[0]?.requireAtJwt).toBe(true);
+    expect(loadConfigFromEnv({ ...MINIMAL, JWT_REQUIRE_AT_JWT: "false" }).issuers[0]?.requireAtJwt).toBe(false);
+    expect(loadConfigFromEnv({ ...MINIMAL, JWT_PRESET: "auth0", JWT_REQUIRE_AT_JWT: "true" }).issuers[0]?.requireAtJwt).toBe(true);
+  });
+
+  it("refuses anything but true or false in JWT_REQUIRE_AT_JWT, naming the variable", () => {
+    for (const value of ["yes", "1", "TRUE", " true"]) {
+      expect(problems({ ...MINIMAL, JWT_REQUIRE_AT_JWT: value })).toEqual(["JWT_REQUIRE_AT_JWT must be true or false"]);
+    }
+  });
+
+  it("is read per JWT_ISSUERS entry, as a boolean or its text", () => {
+    const config = loadConfigFromEnv(
+      issuersEnv([
+        entry({ requireAtJwt: true }),
+        entry({ issuer: "https://b.example.com", requireAtJwt: "true" }),
+        entry({ issuer: "https://c.example.com", requireAtJwt: false, preset: "okta" }),
+        entry({ issuer: "https://d.example.com" }),
+      ]),
+    );
+    expect(config.issuers.map((i) => i.requireAtJwt)).toEqual([true, true, false, false]);
+  });
+
+  it("refuses another value in an entry, naming the entry and field", () => {
+    expect(problems(issuersEnv([entry({}), entry({ issuer: "https://b.example.com", requireAtJwt: "on" })]))).toEqual([
+      "JWT_ISSUERS[1].requireAtJwt must be true or false",
+    ]);
+    expect(problems(issuersEnv([entry({ requireAtJwt: 1 })]))).toEqual(["JWT_ISSUERS[0].requireAtJwt must be true or false"]);
+  });
+});
+
+describe("loadConfigFromEnv: the presets' access-token markers", () => {
+  it("are the issuer's when it names a preset, and none otherwise", () => {
+    for (const preset of Object.keys(PRESETS) as PresetName[]) {
+      expect(loadConfigFromEnv({ ...MINIMAL, JWT_PRESET: preset }).issuers[0]?.accessTokenMarkers).toEqual(PRESETS[preset].accessTokenMarkers);
+    }
+    expect(loadConfigFromEnv(MINIMAL).issuers[0]?.accessTokenMarkers).toEqual([]);
   });
 });
