@@ -1,5 +1,6 @@
 /**
- * Verifies the caller's JWT with aws-jwt-verify (signature against the issuer's JWKS, `iss`, `aud`, `exp` required, `nbf`)
+ * Verifies the caller's JWT with aws-jwt-verify (signature against the issuer's JWKS, `iss`, `aud`, `exp` required, `nbf`),
+ * accepts access tokens only (no `crit`, no ID, logout or security event tokens: critical-header.ts, token-kind.ts),
  * and turns each failure into an AuthenticationError whose `reason` says precisely what was wrong.
  */
 import { JwtVerifier } from "aws-jwt-verify";
@@ -21,12 +22,14 @@ import {
   ParameterValidationError,
   WaitPeriodNotYetEndedJwkError,
 } from "aws-jwt-verify/error";
-import type { JwtPayload } from "aws-jwt-verify/jwt-model";
+import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { GatewayConfig } from "../config/gateway-config.js";
 import type { IssuerConfig } from "../config/issuers.js";
 import { AuthenticationError, InsufficientScopeError, KeysUnavailableError } from "../errors.js";
+import { criticalHeaderRefusal } from "./critical-header.js";
 import { identityFromClaims, readClaim, type Identity } from "./identity.js";
 import { JwksFetcher, discoveryUrl } from "./jwks-fetcher.js";
+import { notAnAccessToken } from "./token-kind.js";
 
 export interface TokenVerifier {
   /** Resolves to the caller's identity, or rejects with AuthenticationError or KeysUnavailableError. */
@@ -72,20 +75,20 @@ export function classifyVerificationError(err: unknown): AuthenticationError | K
 }
 
 /**
- * Checks aws-jwt-verify cannot express: an expiry, Cognito-style audiences, allowed client applications, required
- * claims.
+ * Checks aws-jwt-verify cannot express, run once the signature, issuer and audience have passed: no `crit`, an access
+ * token and no other kind, an expiry, Cognito-style audiences, allowed client applications, required claims.
  */
 function issuerChecks(issuer: IssuerConfig) {
-  return ({ payload }: { payload: JwtPayload }) => {
+  const kindRules = { requireAtJwt: issuer.requireAtJwt, markers: issuer.accessTokenMarkers };
+  return ({ header, payload }: { header: JwtHeader; payload: JwtPayload }) => {
+    // What kind of token this is comes first: a logout token or SET without exp is refused as what it is.
+    const refusal = criticalHeaderRefusal(header) ?? notAnAccessToken(header, payload, kindRules);
+    if (refusal) throw new AuthenticationError(refusal, true);
     // aws-jwt-verify checks exp only when present (RFC 7519 makes it optional); a token without one would never
     // expire, and every corporate IdP sets it on access tokens.
     if (payload.exp === undefined) throw new AuthenticationError("token has no exp claim: tokens that never expire are not accepted", true);
     if (issuer.audienceClaim === "client_id") {
-      // Cognito: only access tokens are bearer tokens for a resource server (ID tokens describe the user to the app
-      // that signed in); they carry the app client in client_id and no aud.
-      if (payload.token_use !== "access") {
-        throw new AuthenticationError(`not an access token: token_use is ${JSON.stringify(payload.token_use)}, expected "access"`, true);
-      }
+      // Cognito access tokens carry the app client in client_id and no aud (token_use was checked as a marker).
       const client = payload.client_id;
       if (typeof client !== "string" || !issuer.audience.includes(client)) {
         throw new AuthenticationError(`wrong audience: client ${JSON.stringify(client)} is not one of ${issuer.audience.join(", ")}`, true);
