@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload } from "jose";
+import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK, type JWTHeaderParameters, type JWTPayload } from "jose";
 import { serveFetch, type LocalServer } from "../adapters/node-server.js";
 
 export const JWKS_PATH = "/.well-known/jwks.json";
@@ -38,25 +38,33 @@ export async function loadOrCreateSigningKey(path: string): Promise<SigningJwk> 
 
 export interface TokenRequest {
   issuer: string;
-  audience: string | string[];
+  /** `aud`; `null` for none at all (a Cognito access token). */
+  audience: string | string[] | null;
   subject?: string;
   /** Further claims, e.g. `{ roles: ["admin"] }`. */
   claims?: JWTPayload;
-  /** Lifetime in seconds, or a jose time span such as `"10y"` or `"1h"`. Default one hour. */
-  expiresIn?: number | string;
+  /**
+   * Lifetime in seconds, or a jose time span such as `"10y"` or `"1h"`; `null` for no `exp` at all (a security event
+   * token). Default one hour.
+   */
+  expiresIn?: number | string | null;
+  /**
+   * Protected header parameters over the defaults (`alg` and `kid` of the key, `typ: "JWT"`): e.g. `{ typ: "at+jwt" }`,
+   * `{ typ: undefined }` for no `typ`, or a `crit` list with the parameters it names (signed as given).
+   */
+  header?: Record<string, unknown>;
 }
 
 export async function mintToken(key: SigningJwk, request: TokenRequest): Promise<string> {
-  const jwt = new SignJWT({ ...request.claims })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
-    .setIssuer(request.issuer)
-    .setAudience(request.audience)
-    .setIssuedAt()
-    .setJti(randomUUID());
+  const header: JWTHeaderParameters = { alg: key.alg, kid: key.kid, typ: "JWT", ...request.header };
+  const jwt = new SignJWT({ ...request.claims }).setProtectedHeader(header).setIssuer(request.issuer).setIssuedAt().setJti(randomUUID());
+  if (request.audience !== null) jwt.setAudience(request.audience);
   if (request.subject !== undefined) jwt.setSubject(request.subject);
-  const expiresIn = request.expiresIn ?? 3600;
-  jwt.setExpirationTime(typeof expiresIn === "number" ? Math.floor(Date.now() / 1000) + expiresIn : expiresIn);
-  return jwt.sign(await importJWK(key, key.alg));
+  const expiresIn = request.expiresIn === undefined ? 3600 : request.expiresIn;
+  if (expiresIn !== null) jwt.setExpirationTime(typeof expiresIn === "number" ? Math.floor(Date.now() / 1000) + expiresIn : expiresIn);
+  // jose signs a crit header only when told the extensions it names are understood.
+  const crit = Array.isArray(header.crit) ? Object.fromEntries(header.crit.map((name) => [name, true])) : undefined;
+  return jwt.sign(await importJWK(key, key.alg), crit ? { crit } : undefined);
 }
 
 /** Serves `{ keys }` at /.well-known/jwks.json; `keys` is read on every request, so keys can be added while it runs. */
