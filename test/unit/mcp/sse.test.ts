@@ -1,12 +1,13 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LastEvent, createSseFilter, type SseMessageMapper } from "../../../functions/mcp/sse.js";
+import { LastEvent, createSseFilter, type SseFilterOptions, type SseMessageMapper } from "../../../functions/mcp/sse.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Writes the chunks through a filter, ends the stream, and returns everything that came out. */
-async function filterChunks(chunks: Uint8Array[], map: SseMessageMapper): Promise<Uint8Array> {
-  const filter = createSseFilter(map);
+async function filterChunks(chunks: Uint8Array[], map: SseMessageMapper, onUnreadable?: () => void): Promise<Uint8Array> {
+  const filter = createSseFilter(map, onUnreadable);
   const collected = new Response(filter.readable).arrayBuffer();
   const writer = filter.writable.getWriter();
   for (const chunk of chunks) await writer.write(chunk);
@@ -97,6 +98,23 @@ describe("createSseFilter: events the mapper leaves alone pass byte for byte", (
     const cut = text.length - 1;
     const out = await filterChunks([encoder.encode(text.slice(0, cut)), encoder.encode(text.slice(cut))], passThrough);
     expect(decoder.decode(out)).toBe(text);
+  });
+
+  it("passes an event whose bytes are not UTF-8 as the text that was judged, U+FFFD where they were", async () => {
+    const invalid = Uint8Array.of(0xff);
+    const bytes = new Uint8Array([...encoder.encode('data: {"a":"'), ...invalid, ...encoder.encode('"}\n\n: x'), ...invalid, ...encoder.encode("\n\n")]);
+    const seen: unknown[] = [];
+    const out = await filterChunks([bytes], (m) => void seen.push(m));
+    expect(seen).toEqual([{ a: "\uFFFD" }]);
+    expect(out).toEqual(encoder.encode('data: {"a":"\uFFFD"}\n\n: x\uFFFD\n\n'));
+  });
+
+  it("reads a CRLF split between its CR and its LF as one, even with an empty chunk between them", async () => {
+    const text = 'id: 9\r\ndata: {"result":\r\ndata: "secret"}\r\n\r\n';
+    for (let cut = 1; cut < text.length; cut++) {
+      const chunks = [encoder.encode(text.slice(0, cut)), new Uint8Array(0), encoder.encode(text.slice(cut))];
+      expect(normalise(decoder.decode(await filterChunks(chunks, hideSecrets)))).toBe('id: 9\ndata: {"result":"hidden"}\n\n');
+    }
   });
 
   it("keeps multi-byte UTF-8 split across chunks intact", async () => {
@@ -199,5 +217,212 @@ describe("createSseFilter: streaming", () => {
   it("passes a stream whose last byte is a CR byte for byte", async () => {
     const bytes = encoder.encode('data: {"a":1}\r\r');
     expect(await filterChunks([bytes], passThrough)).toEqual(bytes);
+  });
+});
+
+/** A source giving one chunk per read, which counts the chunks it gave and tells whether it was cancelled. */
+function countingSource(chunks: Iterable<Uint8Array>): { stream: ReadableStream<Uint8Array>; seen: { pulled: number; cancelled: boolean } } {
+  const iterator = chunks[Symbol.iterator]();
+  const seen = { pulled: 0, cancelled: false };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const next = iterator.next();
+        if (next.done) return controller.close();
+        seen.pulled++;
+        controller.enqueue(next.value);
+      },
+      cancel() {
+        seen.cancelled = true;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, seen };
+}
+
+function piped(stream: ReadableStream<Uint8Array>, map: SseMessageMapper, options: SseFilterOptions, onUnreadable?: () => void): Promise<string> {
+  return new Response(stream.pipeThrough(createSseFilter(map, onUnreadable, options))).text();
+}
+
+function chunksOf(bytes: Uint8Array, size: number): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.slice(i, i + size));
+  return chunks;
+}
+
+describe("createSseFilter: the largest event", () => {
+  const FINAL = 'event: message\ndata: {"error":"too large"}\n\n';
+  const small = 'id: 1\ndata: {"a":1}\n\n';
+  const big = `data: {"a":"${"x".repeat(1_000)}"}\n\n`;
+
+  it("ends the stream at an event larger than maxEventBytes, with the final event, and cancels the source", async () => {
+    let oversized = 0;
+    const { stream, seen } = countingSource(chunksOf(encoder.encode(small + big + small.repeat(100)), 64));
+    const out = await piped(stream, passThrough, { maxEventBytes: 256, onOversized: () => (oversized++, FINAL) });
+    expect(out).toBe(small + FINAL);
+    expect(oversized).toBe(1);
+    expect(seen.cancelled).toBe(true);
+    // Given up as soon as more than 256 bytes of the event had come, not at its end (chunk 17).
+    expect(seen.pulled).toBeLessThanOrEqual(Math.ceil((small.length + 257) / 64) + 1);
+  });
+
+  it("does not wait for an event that never ends", async () => {
+    function* endless(): Generator<Uint8Array> {
+      yield encoder.encode("data: ");
+      for (let i = 0; i < 1_000; i++) yield encoder.encode("x".repeat(1_024));
+    }
+    const { stream, seen } = countingSource(endless());
+    const out = await piped(stream, passThrough, { maxEventBytes: 4_096, onOversized: () => FINAL });
+    expect(out).toBe(FINAL);
+    expect(seen.cancelled).toBe(true);
+    expect(seen.pulled).toBeLessThanOrEqual(7);
+  });
+
+  it("counts UTF-8 bytes: an event of exactly maxEventBytes passes, one byte more ends the stream, at every chunking", async () => {
+    const event = 'data: {"a":"ééé"}\n\n';
+    const size = encoder.encode(event).length;
+    // In UTF-16 code units the event is shorter than either limit: only a count of bytes cuts it.
+    expect(event.length).toBeLessThan(size - 1);
+    const bytes = encoder.encode(event + small);
+    for (const chunks of everySplit(bytes)) {
+      expect(await piped(countingSource(chunks).stream, passThrough, { maxEventBytes: size, onOversized: () => FINAL })).toBe(event + small);
+      expect(await piped(countingSource(chunks).stream, passThrough, { maxEventBytes: size - 1, onOversized: () => FINAL })).toBe(FINAL);
+    }
+  });
+
+  it("ends the stream without a final event when onOversized gives none", async () => {
+    const { stream, seen } = countingSource([encoder.encode(small + big + small)]);
+    expect(await piped(stream, passThrough, { maxEventBytes: 256, onOversized: () => undefined })).toBe(small);
+    expect(seen.cancelled).toBe(true);
+  });
+
+  it("has no limit by default: a 1 MiB event passes whole", async () => {
+    const huge = `data: {"a":"${"y".repeat(1024 * 1024)}"}\n\n`;
+    const out = await new Response(countingSource(chunksOf(encoder.encode(huge), 64 * 1024)).stream.pipeThrough(createSseFilter(passThrough))).text();
+    // Compared as one string: an element-wise comparison of a megabyte takes seconds.
+    expect(out.length).toBe(huge.length);
+    expect(out === huge).toBe(true);
+  });
+});
+
+/** What a client reads from a whole body: the fields of each event, in order (comments and empty events left out). */
+function clientEvents(body: string): Array<Array<[string, string]>> {
+  const events: Array<Array<[string, string]>> = [];
+  let fields: Array<[string, string]> = [];
+  const lines = body.split(/\r\n|\r|\n/);
+  // What follows the last line break is an unfinished line, which a client never reads.
+  lines.pop();
+  for (const line of lines) {
+    if (line === "") {
+      if (fields.length > 0) events.push(fields);
+      fields = [];
+    } else if (!line.startsWith(":")) {
+      const colon = line.indexOf(":");
+      fields.push(colon === -1 ? [line, ""] : [line.slice(0, colon), line.slice(colon + 1).replace(/^ /, "")]);
+    }
+  }
+  return events;
+}
+
+interface ModelMessage {
+  jsonrpc: "2.0";
+  id: number;
+  result: "secret" | "public";
+  note: string;
+}
+
+/** An event of the generated streams: fields around an optional message (its data over several lines), one line ending. */
+interface ModelEvent {
+  before: string[];
+  message: ModelMessage | undefined;
+  /** With no message: an empty data line (a priming event). */
+  priming: boolean;
+  /** `data: ` or `data:` before each data line. */
+  spaced: boolean;
+  after: string[];
+  eol: "\n" | "\r\n" | "\r";
+}
+
+const lineText = fc.string({ unit: "grapheme", maxLength: 6 }).filter((text) => !/[\r\n]/.test(text));
+const otherLine = fc.oneof(
+  lineText.map((text) => `:${text}`),
+  fc.nat(99).map((n) => `id: ${n}`),
+  lineText.map((text) => `event: ${text}`),
+  fc.nat(9_999).map((n) => `retry: ${n}`),
+);
+const messageArb: fc.Arbitrary<ModelMessage> = fc.record({
+  jsonrpc: fc.constant("2.0" as const),
+  id: fc.nat(99),
+  result: fc.constantFrom("secret" as const, "public" as const),
+  note: fc.string({ unit: "grapheme", maxLength: 4 }),
+});
+const eventArb: fc.Arbitrary<ModelEvent> = fc
+  .record({
+    before: fc.array(otherLine, { maxLength: 3 }),
+    message: fc.option(messageArb, { nil: undefined }),
+    priming: fc.boolean(),
+    spaced: fc.boolean(),
+    after: fc.array(otherLine, { maxLength: 2 }),
+    eol: fc.constantFrom("\n" as const, "\r\n" as const, "\r" as const),
+  })
+  .filter((event) => event.message !== undefined || event.priming || event.before.length + event.after.length > 0);
+/** Where a stream is cut into chunks: any byte boundary, an empty chunk where two cuts meet. */
+const cutsArb = fc.array(fc.nat(), { maxLength: 12 });
+
+function eventText(event: ModelEvent, message: ModelMessage | undefined = event.message, eol: string = event.eol): string {
+  const prefix = event.spaced ? "data: " : "data:";
+  // Pretty-printed JSON breaks only between tokens, so its lines can be data lines of their own.
+  const data = message ? JSON.stringify(message, null, 1).split("\n").map((part) => prefix + part) : event.priming ? [prefix] : [];
+  return [...event.before, ...data, ...event.after].join(eol) + eol + eol;
+}
+
+/** The event as the filter is to pass it under hideSecrets: a secret rewritten (one data line, LF), the rest as it came. */
+function expectedText(event: ModelEvent): string {
+  if (event.message?.result !== "secret") return eventText(event);
+  const lines = [...event.before, `data: ${JSON.stringify({ ...event.message, result: "hidden" })}`, ...event.after];
+  return `${lines.join("\n")}\n\n`;
+}
+
+function cutAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const positions = cuts.map((cut) => cut % (bytes.length + 1)).sort((a, b) => a - b);
+  return [...positions, bytes.length].map((end, i) => bytes.slice(i === 0 ? 0 : positions[i - 1], end));
+}
+
+describe("createSseFilter: any stream, cut anywhere", () => {
+  it("passes every event byte for byte when the mapper leaves them alone", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(eventArb, { maxLength: 8 }), cutsArb, async (events, cuts) => {
+        const bytes = encoder.encode(events.map((event) => eventText(event)).join(""));
+        expect(await filterChunks(cutAt(bytes, cuts), passThrough)).toEqual(bytes);
+      }),
+    );
+  });
+
+  it("gives clients the events the mapper made, and every other as it came", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(eventArb, { maxLength: 8 }), cutsArb, async (events, cuts) => {
+        const bytes = encoder.encode(events.map((event) => eventText(event)).join(""));
+        const out = decoder.decode(await filterChunks(cutAt(bytes, cuts), hideSecrets));
+        expect(clientEvents(out)).toEqual(clientEvents(events.map(expectedText).join("")));
+      }),
+    );
+  });
+
+  it("ends at the first event larger than maxEventBytes, after the events before it", async () => {
+    const FINAL = 'event: message\ndata: {"error":"too large"}\n\n';
+    await fc.assert(
+      fc.asyncProperty(fc.array(eventArb, { maxLength: 6 }), eventArb, fc.nat(), fc.nat(16), cutsArb, async (events, bigShape, index, extra, cuts) => {
+        const limit = Math.max(1, ...events.map((event) => encoder.encode(eventText(event)).length)) + extra;
+        const bigMessage: ModelMessage = { jsonrpc: "2.0", id: 0, result: "public", note: "x".repeat(limit) };
+        const at = index % (events.length + 1);
+        const stream = [...events.slice(0, at).map((e) => eventText(e)), eventText(bigShape, bigMessage), ...events.slice(at).map((e) => eventText(e))];
+        let oversized = 0;
+        const source = countingSource(cutAt(encoder.encode(stream.join("")), cuts)).stream;
+        const out = await piped(source, hideSecrets, { maxEventBytes: limit, onOversized: () => (oversized++, FINAL) });
+        expect(clientEvents(out)).toEqual(clientEvents(events.slice(0, at).map(expectedText).join("") + FINAL));
+        expect(oversized).toBe(1);
+      }),
+    );
   });
 });

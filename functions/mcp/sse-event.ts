@@ -1,0 +1,67 @@
+/**
+ * One Server-Sent Event's text, read as a client reads it: its data lines joined and parsed as JSON, and, when the mapper changes the message, the event written again with its other fields (id, event,
+ * retry, comments) kept in place.
+ */
+
+/** Returned by a mapper to make its message the stream's last event: nothing after it passes, the source is cancelled. */
+export class LastEvent {
+  constructor(readonly message: unknown) {}
+}
+
+/**
+ * Rewrites one parsed message; returns undefined to keep the event exactly as it came, a LastEvent to end the stream
+ * with it, or anything else to replace the event's data.
+ */
+export type SseMessageMapper = (message: unknown) => unknown;
+
+/** What becomes of one event. */
+export type EventOutcome =
+  /** Passed exactly as it came. */
+  | { kind: "keep" }
+  /** Dropped: its data is neither empty nor JSON, so it cannot be checked. */
+  | { kind: "unreadable" }
+  /** Replaced by `text`, with new data. */
+  | { kind: "rewritten"; text: string }
+  /** Replaced by `text`, which ends the stream. */
+  | { kind: "last"; text: string };
+
+const KEEP: EventOutcome = { kind: "keep" };
+const UNREADABLE: EventOutcome = { kind: "unreadable" };
+const LINE_BREAK = /\r\n|\r|\n/;
+
+const isDataLine = (line: string) => line.startsWith("data") && (line.length === 4 || line[4] === ":");
+
+/** A data line's value: after `data:` and one optional space (a slice, not a copy, however long the line). */
+const dataValue = (line: string) => line.slice(line.startsWith("data: ") ? 6 : 5);
+
+/** Reads one complete event, its blank line included, and says what to pass on for it. */
+export function rewriteEvent(rawEvent: string, map: SseMessageMapper): EventOutcome {
+  const lines = rawEvent.split(LINE_BREAK);
+  const dataLines = lines.filter(isDataLine);
+  if (dataLines.length === 0) return KEEP;
+  const data = dataLines.length === 1 ? dataValue(dataLines[0] as string) : dataLines.map(dataValue).join("\n");
+  // Priming events (an id with empty data) carry no message and pass as they are.
+  if (data.trim() === "") return KEEP;
+  let message: unknown;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    // A message the gateway cannot read is one it cannot filter: it is dropped, never passed on unchecked.
+    return UNREADABLE;
+  }
+  const replacement = map(message);
+  if (replacement === undefined) return KEEP;
+  const last = replacement instanceof LastEvent;
+  const out: string[] = [];
+  let dataWritten = false;
+  // The last two "lines" are the empty ones the event's final line break and blank line leave.
+  for (const line of lines.slice(0, -2)) {
+    if (!isDataLine(line)) out.push(line);
+    else if (!dataWritten) {
+      out.push(`data: ${JSON.stringify(last ? replacement.message : replacement)}`);
+      dataWritten = true;
+    }
+  }
+  const text = `${out.join("\n")}\n\n`;
+  return { kind: last ? "last" : "rewritten", text };
+}
