@@ -15,14 +15,15 @@
  *    upper-case scheme with escaped path characters);
  * 5. WHATWG-normalised, then percent-decoded: one that parses, then decodes the serialised URI or its path.
  *
- * Percent-decoding is the URL standard's: each `%XX` becomes its byte, the bytes are read as UTF-8 with U+FFFD for
- * what is not UTF-8, and a `%` without two hex digits stays as it is (what lenient decoders such as Python's
- * `unquote` produce; strict ones refuse such a URI). One decoding only: a backend that decodes twice is covered for
- * dot segments (resource-uri.ts decodes every reading once more) but not otherwise.
+ * Percent-decoding is the lenient one of percent-decoding.ts (strict decoders refuse what it decodes leniently).
+ * One decoding only: a backend that decodes twice is covered for dot segments (resource-uri.ts decodes every reading
+ * once more) but not otherwise.
  *
  * Most URIs are already in the one form all five readings share; for them the extra readings are skipped without
  * parsing anything (see CANONICAL below), so the policy is evaluated once, as before.
  */
+
+import { percentDecoded } from "./percent-decoding.js";
 
 /** How a backend reads the URI, as a policy admin reads it in an explanation. */
 export type ReadingName =
@@ -71,40 +72,6 @@ function whatwgNormalised(uri: string): string | undefined {
     return new URL(uri).href;
   } catch {
     return undefined;
-  }
-}
-
-const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
-const utf8 = new TextEncoder();
-const lenientUtf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
-
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  const lower = byte | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
-}
-
-/** The URL standard's percent-decoding, read as UTF-8 (U+FFFD for what is not); `uri` itself when it has no escape. */
-export function percentDecoded(uri: string): string {
-  if (!PERCENT_ESCAPE.test(uri)) return uri;
-  try {
-    // The common case, natively: well-formed escapes of UTF-8 decode the same either way.
-    return decodeURIComponent(uri);
-  } catch {
-    const bytes = utf8.encode(uri);
-    const out = new Uint8Array(bytes.length);
-    let length = 0;
-    for (let i = 0; i < bytes.length; i++) {
-      const high = bytes[i] === 0x25 && i + 2 < bytes.length ? hexValue(bytes[i + 1]!) : -1;
-      const low = high < 0 ? -1 : hexValue(bytes[i + 2]!);
-      if (low < 0) {
-        out[length++] = bytes[i]!;
-      } else {
-        out[length++] = high * 16 + low;
-        i += 2;
-      }
-    }
-    return lenientUtf8.decode(out.subarray(0, length));
   }
 }
 

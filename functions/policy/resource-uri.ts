@@ -11,19 +11,15 @@
  *   wss, ftp and file URIs; other parsers trim or split on other whitespace. No real resource URI needs any of them
  *   unencoded (RFC 3986 has them percent-encoded), so they are refused rather than guessed at.
  */
+import { percentDecoded } from "./percent-decoding.js";
+
 const DOT_SEGMENT = /(^|[/\\])\.{1,2}([/\\?#]|$)/;
 
+/** Dot segments in the URI as written or once percent-decoded (leniently: a malformed escape elsewhere does not hide them). */
 export function hasDotSegment(uri: string): boolean {
   if (DOT_SEGMENT.test(uri)) return true;
-  // Without a `%` decoding changes nothing: most URIs are decided by the one test above (a decision is on the hot path).
-  if (!uri.includes("%")) return false;
-  let decoded = uri;
-  try {
-    decoded = decodeURIComponent(uri);
-  } catch {
-    // Malformed percent-encoding: the URI is judged as written (a backend that cannot decode it cannot resolve it).
-  }
-  return DOT_SEGMENT.test(decoded);
+  const decoded = percentDecoded(uri);
+  return decoded !== uri && DOT_SEGMENT.test(decoded);
 }
 
 /** \p{Cc} is C0 (U+0000-U+001F), DEL (U+007F) and C1 (U+0080-U+009F); \p{White_Space} is Unicode's property. */

@@ -4,7 +4,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isCanonicalUri, percentDecoded, resourceReadings } from "../../../functions/policy/resource-readings.js";
+import { percentDecoded } from "../../../functions/policy/percent-decoding.js";
+import { isCanonicalUri, resourceReadings } from "../../../functions/policy/resource-readings.js";
 
 const readingsOf = (uri: string) => resourceReadings(uri).map(({ how, uri: read }) => [how, read]);
 
