@@ -332,24 +332,58 @@ function ruleHolds(rule: NameRule, claim: RolesClaim, kind: ItemKind, name: stri
   return rule.kind === kind && rule.name === name && (rule.role === undefined || claimListHolds(claim, rule.role));
 }
 
+/** The README: percent-decoding of a URI, each `%XX` its byte, the bytes read as UTF-8 (U+FFFD for what is not). */
+export function percentDecodedUri(uri: string): string {
+  const bytes = Buffer.from(uri, "utf8");
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const hex = String.fromCharCode(bytes[i + 1] ?? 0, bytes[i + 2] ?? 0);
+    if (bytes[i] === 0x25 && /^[0-9a-f]{2}$/i.test(hex)) {
+      out.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      out.push(bytes[i]!);
+    }
+  }
+  return Buffer.from(out).toString("utf8");
+}
+
+/** The README: a resource URI with dot segments (`.` or `..`, percent-encoded or not) is always denied. */
+export function hasDotSegment(uri: string): boolean {
+  return [uri, percentDecodedUri(uri)].some((text) => text.split(/[/\\]/).some((segment) => [".", ".."].includes(segment.split(/[?#]/)[0] as string)));
+}
+
+/** The README: so is one with control characters (C0, DEL, C1), Unicode White_Space or backslashes. */
+const REFUSED_IN_URIS = /[\u0000-\u0020\u007f-\u009f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\\]/;
+export function hasRefusedUriCharacter(uri: string): boolean {
+  return REFUSED_IN_URIS.test(uri);
+}
+
+/**
+ * The README's readings of a resource URI, each judged by the policy: as sent, WHATWG-normalised, percent-decoded,
+ * decoded then WHATWG-normalised, WHATWG-normalised then decoded (a URI WHATWG cannot parse has no WHATWG reading).
+ */
+export function uriReadings(uri: string): string[] {
+  const whatwg = (text: string) => (URL.canParse(text) ? new URL(text).href : undefined);
+  const normalised = whatwg(uri);
+  const readings = [uri, normalised, percentDecodedUri(uri), whatwg(percentDecodedUri(uri)), normalised === undefined ? undefined : percentDecodedUri(normalised)];
+  return [...new Set(readings.filter((reading): reading is string => reading !== undefined))];
+}
+
 /**
  * May this caller see and use this item? The README's decision: any deny that holds denies; a policy with deny
  * rules but no allow rule allows the rest; otherwise an allow (native grant or CEL allow) must hold; a policy with
- * no rules at all denies everything.
+ * no rules at all denies everything. A resource must be allowed under every reading of its URI, but a resource
+ * template (`template`: a `uriTemplate` of a template list) is judged as written.
  */
-/** The README: a resource URI with dot segments (`.` or `..`, percent-encoded or not) is always denied. */
-function hasDotSegment(uri: string): boolean {
-  let decoded = uri;
-  try {
-    decoded = decodeURIComponent(uri);
-  } catch {
-    // judged as written
-  }
-  return [uri, decoded].some((text) => text.split(/[/\\]/).some((segment) => [".", ".."].includes(segment.split(/[?#]/)[0] as string)));
+export function mayUse(policy: PolicyModel, claim: RolesClaim, kind: ItemKind, name: string, options: { template?: boolean } = {}): boolean {
+  if (kind !== "resource") return mayUseAsWritten(policy, claim, kind, name);
+  if (hasDotSegment(name) || hasRefusedUriCharacter(name)) return false;
+  const readings = options.template ? [name] : uriReadings(name);
+  return readings.every((reading) => !hasDotSegment(reading) && mayUseAsWritten(policy, claim, kind, reading));
 }
 
-export function mayUse(policy: PolicyModel, claim: RolesClaim, kind: ItemKind, name: string): boolean {
-  if (kind === "resource" && hasDotSegment(name)) return false;
+function mayUseAsWritten(policy: PolicyModel, claim: RolesClaim, kind: ItemKind, name: string): boolean {
   const allowRules = policy.grants.length + policy.rules.filter((r) => r.effect === "allow").length;
   const denyRules = policy.rules.filter((r) => r.effect === "deny");
   if (allowRules + denyRules.length === 0) return false;
