@@ -32,7 +32,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { everythingExecution, startEverythingBackend } from "../support/differential/everything-backend.js";
-import { readFirstOccurrence, nestingDepth } from "../support/differential/json-readings.js";
+import { lit, nestingDepth, readFirstOccurrence, write, type Doc, type Spelling } from "../support/differential/json-readings.js";
 import {
   REFUSED_URI_CHARACTER,
   acceptedContentCoding,
@@ -56,7 +56,7 @@ import type { WireRequest, WireTap } from "../support/differential/wire-tap.js";
 import { gatewaySettings, startGateway, type TestGateway } from "../support/gateway.js";
 import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 import { messagesIn, openRawSession } from "../support/raw-mcp.js";
-import { jsonString, mayUse, renderPolicy, tokenClaims, type ItemKind, type PolicyModel, type RolesClaim } from "./support/arbitraries.js";
+import { mayUse, renderPolicy, tokenClaims, type ItemKind, type PolicyModel, type RolesClaim } from "./support/arbitraries.js";
 
 /** Runs per property (each is one request through the gateway to a real backend): more where a miss hides an exploit. */
 const SAFETY_RUNS = 40;
@@ -167,25 +167,6 @@ function policyArb(profile: Profile): fc.Arbitrary<PolicyModel> {
 // ---------------------------------------------------------------------------------------------------------------
 // Messages, written as raw JSON with duplicates, escapes and nesting
 // ---------------------------------------------------------------------------------------------------------------
-
-/** A JSON value as written: objects keep their members in order, duplicates included. */
-type Doc = { members: Array<[string, Doc]> } | { items: Doc[] } | { value: unknown };
-
-interface Spelling {
-  ws: string;
-  /** Which characters of strings and keys are written as `\uXXXX` escapes (cycled), if any. */
-  escapes: boolean[] | undefined;
-}
-
-function write(doc: Doc, spelling: Spelling): string {
-  const { ws, escapes } = spelling;
-  const string = (text: string) => jsonString(text, escapes ? (i) => escapes[i % escapes.length]! : undefined);
-  if ("members" in doc) return `{${ws}${doc.members.map(([key, value]) => `${string(key)}${ws}:${ws}${write(value, spelling)}`).join(`${ws},${ws}`)}${ws}}`;
-  if ("items" in doc) return `[${ws}${doc.items.map((item) => write(item, spelling)).join(`${ws},${ws}`)}${ws}]`;
-  return typeof doc.value === "string" ? string(doc.value) : JSON.stringify(doc.value);
-}
-
-const lit = (value: unknown): Doc => ({ value });
 
 function nested(depth: number): Doc {
   let doc: Doc = lit(0);

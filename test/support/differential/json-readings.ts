@@ -5,6 +5,7 @@
  * comments and trailing commas refused so it reads strict JSON only.
  */
 import { printParseErrorCode, visit } from "jsonc-parser";
+import { jsonString } from "../../property/support/arbitraries.js";
 
 interface Open {
   container: Record<string, unknown> | unknown[];
@@ -97,4 +98,24 @@ export function nestingDepth(value: unknown): number {
     for (const child of Object.values(node)) walk.push([child, depth + 1]);
   }
   return deepest;
+}
+
+/** A JSON value as written: objects keep their members in order, duplicates included. */
+export type Doc = { members: Array<[string, Doc]> } | { items: Doc[] } | { value: unknown };
+
+export const lit = (value: unknown): Doc => ({ value });
+
+/** How a document is spelled: whitespace between tokens, and which characters of strings are `\uXXXX` escapes. */
+export interface Spelling {
+  ws: string;
+  /** Which characters of strings and keys are escaped (cycled), if any. */
+  escapes: boolean[] | undefined;
+}
+
+export function write(doc: Doc, spelling: Spelling): string {
+  const { ws, escapes } = spelling;
+  const string = (text: string) => jsonString(text, escapes ? (i) => escapes[i % escapes.length]! : undefined);
+  if ("members" in doc) return `{${ws}${doc.members.map(([key, value]) => `${string(key)}${ws}:${ws}${write(value, spelling)}`).join(`${ws},${ws}`)}${ws}}`;
+  if ("items" in doc) return `[${ws}${doc.items.map((item) => write(item, spelling)).join(`${ws},${ws}`)}${ws}]`;
+  return typeof doc.value === "string" ? string(doc.value) : JSON.stringify(doc.value);
 }

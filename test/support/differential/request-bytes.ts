@@ -191,6 +191,12 @@ export interface RawAnswer {
   body: string;
 }
 
+/** Cuts bytes into pieces at the given fractions of their length (multi-byte characters may be cut too). */
+export function cutAt(bytes: Buffer, fractions: readonly number[]): Buffer[] {
+  const offsets = [...new Set(fractions.map((f) => Math.floor(f * bytes.length)))].filter((o) => o > 0 && o < bytes.length).sort((a, b) => a - b);
+  return [0, ...offsets].map((start, i) => bytes.subarray(start, offsets[i] ?? bytes.length));
+}
+
 /** The body as it goes on the wire under this coding: compressed when the coding is really applied. */
 export function codedBytes(bytes: Buffer, coding: ContentCoding): Buffer {
   return coding.header !== undefined && coding.applied ? compress(bytes, coding.header) : bytes;
@@ -215,13 +221,9 @@ export function postBytes(url: string, headers: Record<string, string>, bytes: B
       req.end(bytes);
       return;
     }
-    const offsets = [...new Set(chunkedAt.map((f) => Math.floor(f * bytes.length)))].filter((o) => o > 0 && o < bytes.length).sort((a, b) => a - b);
-    let start = 0;
-    for (const offset of offsets) {
-      req.write(bytes.subarray(start, offset));
-      start = offset;
-    }
-    req.end(bytes.subarray(start));
+    const chunks = cutAt(bytes, chunkedAt);
+    for (const chunk of chunks.slice(0, -1)) req.write(chunk);
+    req.end(chunks[chunks.length - 1]);
   });
 }
 
