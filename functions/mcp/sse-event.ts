@@ -1,5 +1,6 @@
 /**
- * One Server-Sent Event's text, read as a client reads it: its data lines joined and parsed as JSON, and, when the mapper changes the message, the event written again with its other fields (id, event,
+ * One Server-Sent Event's text, read as a client reads it: its lines checked to be SSE, its data lines joined and
+ * parsed as JSON, and, when the mapper changes the message, the event written again with its other fields (id, event,
  * retry, comments) kept in place.
  */
 
@@ -14,11 +15,27 @@ export class LastEvent {
  */
 export type SseMessageMapper = (message: unknown) => unknown;
 
+/** The field names of SSE (WHATWG HTML, server-sent events). */
+const SSE_FIELDS: ReadonlySet<string> = new Set(["data", "event", "id", "retry"]);
+
+/**
+ * Whether a line (without its line break) is one an SSE parser understands: empty (the end of an event), a comment
+ * (`:` first), or a field it knows (`data`, `event`, `id`, `retry`, alone or before a colon). A parser ignores any
+ * other line, but a client that sniffs the body may read it as something else, a JSON body for one: so a line that is
+ * not SSE makes its event one the gateway cannot vouch for.
+ */
+export function isSseLine(line: string): boolean {
+  if (line === "" || line.startsWith(":")) return true;
+  const colon = line.indexOf(":");
+  const name = colon === -1 ? line : line.slice(0, colon);
+  return SSE_FIELDS.has(name);
+}
+
 /** What becomes of one event. */
 export type EventOutcome =
   /** Passed exactly as it came. */
   | { kind: "keep" }
-  /** Dropped: its data is neither empty nor JSON, so it cannot be checked. */
+  /** Dropped: a line is not SSE, or its data is neither empty nor JSON, so it cannot be checked. */
   | { kind: "unreadable" }
   /** Replaced by `text`, with new data. */
   | { kind: "rewritten"; text: string }
@@ -37,6 +54,7 @@ const dataValue = (line: string) => line.slice(line.startsWith("data: ") ? 6 : 5
 /** Reads one complete event, its blank line included, and says what to pass on for it. */
 export function rewriteEvent(rawEvent: string, map: SseMessageMapper): EventOutcome {
   const lines = rawEvent.split(LINE_BREAK);
+  if (!lines.every(isSseLine)) return UNREADABLE;
   const dataLines = lines.filter(isDataLine);
   if (dataLines.length === 0) return KEEP;
   const data = dataLines.length === 1 ? dataValue(dataLines[0] as string) : dataLines.map(dataValue).join("\n");

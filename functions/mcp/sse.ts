@@ -5,13 +5,13 @@
  * An event whose data is a JSON message that the mapper changes is re-emitted with its other fields (id, event,
  * retry, comments) kept in place and its data replaced; every other event, priming events with empty data included,
  * is passed on byte for byte. An SSE parsing library would hand over parsed fields only, which cannot promise that.
- * An event whose data is not JSON cannot be checked: it is dropped and reported. An event larger than the largest
- * allowed ends the stream.
+ * What the gateway cannot vouch for is dropped and reported: an event whose data is not JSON, or with a line that is
+ * not SSE (sse-event.ts). An event larger than the largest allowed ends the stream.
  */
 import { SseEventSplitter } from "./sse-event-splitter.js";
 import { rewriteEvent, type EventOutcome, type SseMessageMapper } from "./sse-event.js";
 
-export { LastEvent, type SseMessageMapper } from "./sse-event.js";
+export { LastEvent, isSseLine, type SseMessageMapper } from "./sse-event.js";
 
 export interface SseFilterOptions {
   /**
@@ -41,8 +41,8 @@ interface DecodedEvent {
 }
 
 /**
- * A byte stream transform applying `map` to every event's JSON data. Events whose data is not JSON are dropped and
- * reported to `onUnreadable`.
+ * A byte stream transform applying `map` to every event's JSON data. Events that cannot be checked (a line that is
+ * not SSE, data that is not JSON) are dropped and reported to `onUnreadable`.
  */
 export function createSseFilter(
   map: SseMessageMapper,

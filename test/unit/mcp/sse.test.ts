@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LastEvent, createSseFilter, type SseFilterOptions, type SseMessageMapper } from "../../../functions/mcp/sse.js";
+import { LastEvent, createSseFilter, isSseLine, type SseFilterOptions, type SseMessageMapper } from "../../../functions/mcp/sse.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -303,6 +303,57 @@ describe("createSseFilter: the largest event", () => {
     // Compared as one string: an element-wise comparison of a megabyte takes seconds.
     expect(out.length).toBe(huge.length);
     expect(out === huge).toBe(true);
+  });
+});
+
+describe("createSseFilter: lines that are not SSE", () => {
+  const list = { jsonrpc: "2.0", id: 1, result: { tools: [{ name: "secret_tool" }] } };
+
+  /** What came out as text, and how many events were reported unreadable. */
+  async function filtered(chunks: Uint8Array[], map: SseMessageMapper = passThrough): Promise<{ text: string; unreadable: number }> {
+    let unreadable = 0;
+    const text = decoder.decode(await filterChunks(chunks, map, () => unreadable++));
+    return { text, unreadable };
+  }
+
+  it("drops a JSON body labelled as an event stream and reports it, at every chunking", async () => {
+    for (const body of [JSON.stringify(list), `${JSON.stringify(list)}\n`, `${JSON.stringify(list, null, 2)}\n\n`]) {
+      for (const chunks of everySplit(encoder.encode(body))) expect(await filtered(chunks)).toEqual({ text: "", unreadable: 1 });
+    }
+  });
+
+  it("drops an event with a line that is not SSE mid-stream, reports it, and passes the events around it", async () => {
+    const text = 'data: {"a":1}\n\nx-note: hi\ndata: {"a":2}\n\n: ok\n\nDatum\n\ndata: {"a":3}\n\n';
+    for (const chunks of everySplit(encoder.encode(text))) {
+      expect(await filtered(chunks)).toEqual({ text: 'data: {"a":1}\n\n: ok\n\ndata: {"a":3}\n\n', unreadable: 2 });
+    }
+  });
+
+  it("reads field names as SSE does: exact, without spaces around them", async () => {
+    for (const event of ['Data: {"a":1}\n\n', ' data: {"a":1}\n\n', 'data : {"a":1}\n\n', 'ids: 1\n\n']) {
+      expect(await filtered([encoder.encode(event)])).toEqual({ text: "", unreadable: 1 });
+    }
+    const known = "data\n\nid\n\nevent\n\nretry\n\nretry: soon\n\n:\n\nid:7\n\n";
+    expect(await filtered([encoder.encode(known)])).toEqual({ text: known, unreadable: 0 });
+  });
+
+  it("reads a stream that starts with a byte order mark as clients do, and drops a line that starts with one later", async () => {
+    for (const chunks of everySplit(encoder.encode('\uFEFFdata: {"result":"secret"}\n\n'))) {
+      expect(await filtered(chunks, hideSecrets)).toEqual({ text: 'data: {"result":"hidden"}\n\n', unreadable: 0 });
+    }
+    expect(await filtered([encoder.encode("\uFEFF: hi\n\n")])).toEqual({ text: ": hi\n\n", unreadable: 0 });
+    expect(await filtered([encoder.encode('data: {"a":1}\n\n\uFEFFdata: {"a":2}\n\n')])).toEqual({ text: 'data: {"a":1}\n\n', unreadable: 1 });
+  });
+});
+
+describe("isSseLine", () => {
+  const sse = ["", ":", ": keepalive", "data", "data:", "data: {}", "event: message", "id", "id: 1", "retry: 3000", "retry"];
+  const notSse = ["{", '{"jsonrpc":"2.0","id":1}', "]", "  ", "Data: x", " data: x", "data : x", "dataa: x", "x-note: 1", "\uFEFFid: 1", "last-event-id: 1"];
+
+  it("accepts empty lines, comments and the four fields, alone or before a colon, and refuses any other line, JSON included", () => {
+    for (const [lines, expected] of [[sse, true], [notSse, false]] as const) {
+      for (const line of lines) expect(isSseLine(line), JSON.stringify(line)).toBe(expected);
+    }
   });
 });
 
