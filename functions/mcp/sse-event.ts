@@ -1,8 +1,10 @@
 /**
  * One Server-Sent Event's text, read as a client reads it: its lines checked to be SSE, its data lines joined and
- * parsed as JSON, and, when the mapper changes the message, the event written again with its other fields (id, event,
- * retry, comments) kept in place.
+ * read as JSON the way the gateway reads every message (json-text.ts), and, when the mapper changes the message or
+ * the message names a key twice, the event written again with its other fields (id, event, retry, comments) kept in
+ * place.
  */
+import { readJson } from "./json-text.js";
 
 /** Returned by a mapper to make its message the stream's last event: nothing after it passes, the source is cancelled. */
 export class LastEvent {
@@ -35,7 +37,7 @@ export function isSseLine(line: string): boolean {
 export type EventOutcome =
   /** Passed exactly as it came. */
   | { kind: "keep" }
-  /** Dropped: a line is not SSE, or its data is neither empty nor JSON, so it cannot be checked. */
+  /** Dropped: a line is not SSE, or its data is neither empty nor JSON within MAX_JSON_DEPTH, so it cannot be checked. */
   | { kind: "unreadable" }
   /** Replaced by `text`, with new data. */
   | { kind: "rewritten"; text: string }
@@ -60,14 +62,13 @@ export function rewriteEvent(rawEvent: string, map: SseMessageMapper): EventOutc
   const data = dataLines.length === 1 ? dataValue(dataLines[0] as string) : dataLines.map(dataValue).join("\n");
   // Priming events (an id with empty data) carry no message and pass as they are.
   if (data.trim() === "") return KEEP;
-  let message: unknown;
-  try {
-    message = JSON.parse(data);
-  } catch {
-    // A message the gateway cannot read is one it cannot filter: it is dropped, never passed on unchecked.
-    return UNREADABLE;
-  }
-  const replacement = map(message);
+  const reading = readJson(data);
+  // A message the gateway cannot read is one it cannot filter: it is dropped, never passed on unchecked.
+  if ("problem" in reading) return UNREADABLE;
+  // A key named twice is read here as its last occurrence; a client keeping the first would read another message,
+  // so the message is written again from what was judged even when the mapper leaves it alone.
+  const mapped = map(reading.value);
+  const replacement = mapped === undefined && reading.duplicateKeys ? reading.value : mapped;
   if (replacement === undefined) return KEEP;
   const last = replacement instanceof LastEvent;
   const out: string[] = [];

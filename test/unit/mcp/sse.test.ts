@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LastEvent, createSseFilter, isSseLine, type SseFilterOptions, type SseMessageMapper } from "../../../functions/mcp/sse.js";
+import { MAX_JSON_DEPTH } from "../../../functions/mcp/json-text.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -144,6 +145,24 @@ describe("createSseFilter: events the mapper rewrites", () => {
       "",
       "",
     ]);
+  });
+
+  it("writes a message naming a key twice again from what was judged, even when the mapper leaves it alone", async () => {
+    const seen: unknown[] = [];
+    const text = 'id: 4\ndata: {"result":{"tools":[{"name":"secret"}]},\ndata: "result":{"tools":[]}}\n\n';
+    const out = decoder.decode(await filterChunks([encoder.encode(text)], (m) => void seen.push(m)));
+    // JSON.parse keeps the last "result"; a client keeping the first must not be handed the other list.
+    expect(seen).toEqual([{ result: { tools: [] } }]);
+    expect(out).toBe('id: 4\ndata: {"result":{"tools":[]}}\n\n');
+  });
+
+  it("drops a message nested more deeply than MAX_JSON_DEPTH, and reports it", async () => {
+    let unreadable = 0;
+    const deep = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+    const text = `data: ${deep(MAX_JSON_DEPTH)}\n\ndata: ${deep(MAX_JSON_DEPTH + 1)}\n\n`;
+    const out = decoder.decode(await filterChunks([encoder.encode(text)], passThrough, () => unreadable++));
+    expect(out).toBe(`data: ${deep(MAX_JSON_DEPTH)}\n\n`);
+    expect(unreadable).toBe(1);
   });
 
   it("keeps fields written after the data lines in place too", async () => {
