@@ -130,13 +130,15 @@ node:crypto, 2048-bit key, the median over 11 batches of 200. The direct request
   event (\`event: message\`, one \`data:\` line, a blank line) and once as the JSON body alone, each handed over
   in 64 KiB chunks by a stream that gives one chunk per read, as a backend's body arrives.
   Both are filtered against the 200-rule generated policy (a judge per run, as per request), which removes most of
-  the tools for the bench caller; both runs must remove the same tools.
-- SSE: the body piped through \`createSseFilter\` (functions/mcp/sse.ts) with the mapper
-  functions/proxy/filtered-response.ts gives it (\`filterListResults\` with the judge), and the filtered stream read
-  to its end. JSON: what filtered-response.ts does with a JSON body: read as text, \`JSON.parse\`, the same
-  \`filterListResults\`, \`JSON.stringify\`, and the answer encoded. These are the pieces filtered-response.ts
-  uses, called through tsx from their sources; the rest of the response path (headers, the access log, the
-  wrapper that reports how a stream ended) is left out.
+  the tools for the bench caller.
+- Both go through the gateway's response path itself, \`filteredResponse\` (functions/proxy/filtered-response.ts),
+  in-process and from its TypeScript sources through tsx: a backend \`Response\` labelled \`text/event-stream\` or
+  \`application/json\` over that stream, answering a POST with request id 1, a silent access log, the
+  benchmark's judge, \`maxMessageBytes\` 32 MiB (above the largest size, and above \`MAX_BACKEND_MESSAGE_BYTES\`'s
+  16 MiB default, so nothing is cut). The client's response is read to its last byte. SSE: the first field checked,
+  then the event through \`createSseFilter\` (functions/mcp/sse.ts). JSON: the body read whole, \`readJson\`
+  (functions/mcp/json-text.ts), \`filterListResults\`, \`JSON.stringify\`. A run must answer 200 with no reason
+  logged, and both must remove the same tools.
 - The figure is the process's CPU time per run (\`process.cpuUsage()\`), a forced GC before each, the SSE and JSON
   runs alternating: the median of at least 5 pairs per size (up to 15, while 4 s last), after one unmeasured pair.
   The 8 MiB ratio (SSE over JSON) is the one with a target (at most 3); CPU ms per MiB across the sizes shows

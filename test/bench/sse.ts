@@ -1,20 +1,17 @@
 /**
- * One large list over SSE against the same list as a JSON body, in-process with the real filtering code: a backend's
- * `tools/list` answer of about 1 / 4 / 8 / 16 MiB (one SSE event, or the JSON body alone), arriving in 64 KiB chunks,
- * filtered against the 200-rule generated policy (which removes most tools for the bench caller) with the pieces
- * functions/proxy/filtered-response.ts uses:
- * - SSE: the body piped through `createSseFilter` (functions/mcp/sse.ts), whose mapper judges the list with
- *   `filterListResults` and the request's judge, and read to its end, as the client's response is;
- * - JSON: the body read as text, `JSON.parse`, the same judge and `filterListResults`, `JSON.stringify`, and the
- *   answer encoded as the client's response is.
- * The figure is the process's CPU time per run (median, the two kinds alternating, a forced GC before each), and the
- * ratio of the two: what reading a list event by event costs beyond reading the same list whole.
+ * One large list over SSE against the same list as a JSON body, in-process through the gateway's response path: a
+ * backend's `tools/list` answer of about 1 / 4 / 8 / 16 MiB (one SSE event, or the JSON body alone), arriving in
+ * 64 KiB chunks, turned into the client's response by `filteredResponse` (functions/proxy/filtered-response.ts)
+ * against the 200-rule generated policy (which removes most tools for the bench caller), and the client's response
+ * read to its end. The figure is the process's CPU time per run (median, the two kinds alternating, a forced GC
+ * before each), and the ratio of the two: what reading a list event by event costs beyond reading it whole.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { filterListResults, type ItemPredicate } from "../../functions/mcp/list-filter.js";
-import { createSseFilter } from "../../functions/mcp/sse.js";
+import { AccessLog } from "../../functions/http/access-log.js";
+import type { ItemPredicate } from "../../functions/mcp/list-filter.js";
+import { filteredResponse } from "../../functions/proxy/filtered-response.js";
 import { generatedPolicy, toolsListResult } from "./fixtures.js";
 import { benchCallerAllows, loadPolicyFile } from "./judging.js";
 import { median, timeOnce, type Timing } from "./stats.js";
@@ -23,6 +20,8 @@ export const SSE_SIZES_MIB = [1, 4, 8, 16];
 export const SSE_CHUNK_BYTES = 64 * 1024;
 const RULES = 200;
 const MIB = 1024 * 1024;
+/** Above the largest size measured, which is over MAX_BACKEND_MESSAGE_BYTES's default (16 MiB): nothing is cut. */
+const MAX_MESSAGE_BYTES = 32 * MIB;
 
 export interface SseFigure {
   mib: number;
@@ -72,28 +71,24 @@ function toolsForSize(mib: number): number {
   return Math.round((mib * MIB) / bytesPerTool);
 }
 
-async function throughSse(body: Uint8Array, allows: ItemPredicate): Promise<number> {
-  let removed = 0;
-  const filter = createSseFilter((message) => {
-    const outcome = filterListResults(message, allows);
-    removed += outcome.removed;
-    return outcome.message === message ? undefined : outcome.message;
-  }, () => {
-    throw new Error("the benchmark's SSE event was dropped as unreadable");
-  });
-  const out = await new Response(chunked(body).pipeThrough(filter)).arrayBuffer();
-  if (out.byteLength === 0) throw new Error("the SSE filter passed nothing");
-  return removed;
+const SILENT = { info() {}, warn() {}, error() {} };
+const REQUEST = new Request("http://127.0.0.1/mcp", { method: "POST" });
+
+/**
+ * The backend's answer, labelled `contentType`, through the response path to the client's last byte; returns how many
+ * tools were removed (the access log's count, which also says the list was judged).
+ */
+async function throughResponsePath(body: Uint8Array, contentType: string, allows: ItemPredicate): Promise<number> {
+  const log = new AccessLog(SILENT, REQUEST);
+  const upstream = { response: new Response(chunked(body), { status: 200, headers: { "content-type": contentType } }), stopTimer() {}, deadline: new Promise<never>(() => {}) };
+  const response = await filteredResponse(upstream, { allows, log, pendingRequestId: 1, carriesServerRequests: true, maxMessageBytes: MAX_MESSAGE_BYTES, answersPost: true });
+  await response.arrayBuffer();
+  if (response.status !== 200 || log.entry.reason !== undefined) throw new Error(`${contentType}: answered ${response.status} (${log.entry.reason ?? "no reason logged"})`);
+  return log.entry.listItemsRemoved ?? 0;
 }
 
-async function throughJson(body: Uint8Array, allows: ItemPredicate): Promise<number> {
-  const text = await new Response(chunked(body)).text();
-  const message: unknown = JSON.parse(text);
-  const outcome = filterListResults(message, allows);
-  const answer = outcome.message === message ? text : JSON.stringify(outcome.message);
-  await new Response(answer).arrayBuffer();
-  return outcome.removed;
-}
+const throughSse = (body: Uint8Array, allows: ItemPredicate) => throughResponsePath(body, "text/event-stream", allows);
+const throughJson = (body: Uint8Array, allows: ItemPredicate) => throughResponsePath(body, "application/json", allows);
 
 async function measured(run: () => Promise<unknown>): Promise<Timing> {
   globalThis.gc?.();
