@@ -2,11 +2,12 @@
  * Filters a Server-Sent Events stream event by event, as it flows, in time and memory linear in the stream's size.
  *
  * Events are split at blank lines (any of CRLF, LF, CR line endings, across chunk boundaries; sse-event-splitter.ts).
- * An event whose data is a JSON message that the mapper changes is re-emitted with its other fields (id, event,
- * retry, comments) kept in place and its data replaced; every other event, priming events with empty data included,
- * is passed on byte for byte. An SSE parsing library would hand over parsed fields only, which cannot promise that.
- * What the gateway cannot vouch for is dropped and reported: an event whose data is not JSON, or with a line that is
- * not SSE (sse-event.ts). An event larger than the largest allowed ends the stream.
+ * An event whose data is a JSON message that the mapper changes (or that names a key twice) is re-emitted with its
+ * other fields (id, event, retry, comments) kept in place and its data replaced; every other event, priming events
+ * with empty data included, is passed on byte for byte. An SSE parsing library would hand over parsed fields only,
+ * which cannot promise that. What the gateway cannot vouch for is dropped and reported: an event whose data is not
+ * JSON (or nests too deeply), or with a line that is not SSE (sse-event.ts). An event larger than the largest allowed
+ * ends the stream.
  */
 import { SseEventSplitter } from "./sse-event-splitter.js";
 import { rewriteEvent, type EventOutcome, type SseMessageMapper } from "./sse-event.js";
@@ -42,7 +43,7 @@ interface DecodedEvent {
 
 /**
  * A byte stream transform applying `map` to every event's JSON data. Events that cannot be checked (a line that is
- * not SSE, data that is not JSON) are dropped and reported to `onUnreadable`.
+ * not SSE, data that is not JSON within MAX_JSON_DEPTH) are dropped and reported to `onUnreadable`.
  */
 export function createSseFilter(
   map: SseMessageMapper,
