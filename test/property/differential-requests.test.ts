@@ -629,6 +629,7 @@ async function exchange(world: BackendWorld, c: RequestCase): Promise<Observatio
     {
       authorization: `Bearer ${await tokenFor(c.claim)}`,
       "content-type": c.contentType,
+      ...(c.coding.header === undefined ? {} : { "content-encoding": c.coding.header }),
       accept: "application/json, text/event-stream",
       "mcp-protocol-version": PROTOCOL_VERSION,
       ...world.sessionHeaders,
