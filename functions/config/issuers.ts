@@ -65,8 +65,8 @@ export const PRESETS = {
   },
   /**
    * Keycloak: realm roles in `realm_access.roles` (client roles: `resource_access.<client>.roles`), scopes in `scope`.
-   * Every token Keycloak signs names its kind in the `typ` claim, `Bearer` for access tokens: the other kinds it
-   * defines are refused. Access tokens may carry `nonce` (older versions, or the "Nonce backwards compatible" mapper),
+   * Keycloak names the kind of its OpenID Connect tokens in the `typ` claim, `Bearer` for access tokens: the other
+   * kinds it defines are refused (a token without the claim is not). Access tokens may carry `nonce` (older versions, or the "Nonce backwards compatible" mapper),
    * so `nonce` proves nothing here. Headers are typed `JWT` unless the client opts in to `at+jwt`.
    */
   keycloak: {
