@@ -12,7 +12,8 @@
  *   removed) once, and that one parse is what is verified and what the caller's identity is read from;
  * - `exp`, `nbf`, `iat` must be numbers, `iss`, `sub`, `jti` and `scope` strings, `aud` a string or list of strings,
  *   or the token is malformed; `exp` must be there (aws-jwt-verify checks it only when present; the gateway insists);
- * - `crit` and `typ` are not acted on.
+ * - `crit` is refused whatever it names (the gateway understands no JWS extension), and `typ` is compared as a media
+ *   type: logout tokens and SETs are refused (test/e2e/token-kinds.test.ts has every token kind and preset).
  */
 import { createPrivateKey, sign, type JsonWebKey } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
@@ -244,14 +245,12 @@ describe("kid tricks", () => {
   });
 });
 
-describe("header parameters the verifier does not act on", () => {
-  // RFC 7515 §4.1.11 says a recipient must refuse a JWS whose crit names an extension it does not understand.
-  // aws-jwt-verify 5 does not process crit at all, so such a token, when the issuer really signed it, is accepted.
-  // Only the issuer's key can produce one (crit is inside the signed header), so this is no way in for an attacker;
-  // it is pinned here so that a change in the verifier's handling is noticed.
-  it("accepts an issuer-signed token whose crit names an unknown extension (crit is not processed)", async () => {
-    const outcome = await reach(issued(payload(), header('"crit":["urn:example:must-understand"],"urn:example:must-understand":true')));
-    expect(outcome).toEqual({ status: 200, listed: ["echo", "add"], ran: ["echo", "add"], subject: "jsmith" });
+describe("header parameters: crit and typ", () => {
+  // RFC 7515 §4.1.11: a recipient must refuse a JWS whose crit names an extension it does not understand. The gateway
+  // understands none (aws-jwt-verify ignores crit), so any crit is refused, even in a token the issuer signed.
+  it("refuses an issuer-signed token whose crit names an unknown extension", async () => {
+    const token = issued(payload(), header('"crit":["urn:example:must-understand"],"urn:example:must-understand":true'));
+    await expectRefused(token, /^token header has crit \["urn:example:must-understand"\]: the gateway understands no JWS extension/);
   });
 
   it("refuses an attacker's token that adds crit or b64:false to confuse the signing input: the signature still decides", async () => {
@@ -259,12 +258,16 @@ describe("header parameters the verifier does not act on", () => {
     await expectRefused(forged, /^invalid signature: /);
   });
 
-  // typ is not checked (RFC 8725 §3.11 explicit typing is not enforced): the issuer, audience and expiry checks are
-  // what tell a token for this gateway from the issuer's other tokens.
-  it.each(["at+jwt", "JWT", "logout+jwt", "JWE"])("accepts an issuer-signed token whatever its typ (%s)", async (typ) => {
+  // typ is compared as a media type (RFC 7515 §4.1.9): the types of logout tokens and SETs are refused, any other is
+  // accepted unless the issuer requires at+jwt (test/e2e/token-kinds.test.ts has the rest).
+  it.each(["at+jwt", "JWT", "JWE"])("accepts an issuer-signed token typed %s", async (typ) => {
     const outcome = await reach(issued(payload(), header(`"typ":${JSON.stringify(typ)}`)));
     expect(outcome.status).toBe(200);
     expect(outcome.ran).toEqual(["echo", "add"]);
+  });
+
+  it.each(["logout+jwt", "Logout+JWT", "application/secevent+jwt"])("refuses an issuer-signed token typed %s", async (typ) => {
+    await expectRefused(issued(payload(), header(`"typ":${JSON.stringify(typ)}`)), /^not an access token: header typ is /);
   });
 });
 
