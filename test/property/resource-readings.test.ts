@@ -45,6 +45,10 @@ const DENIES: ReadonlyArray<{ cel: string; holds: (uri: string) => boolean }> = 
   { cel: 'mcp.resource.uri.startsWith("docs://internal/")', holds: (uri) => uri.startsWith("docs://internal/") },
   { cel: 'mcp.resource.uri.contains("/admin")', holds: (uri) => uri.includes("/admin") },
   { cel: 'mcp.resource.uri == "file:///public/b"', holds: (uri) => uri === "file:///public/b" },
+  // Readings that only percent-decoding makes (`a%20b` decoded), and only WHATWG then decoding (`FILE:` lower-cased,
+  // then `caf%C3%A9` decoded, as `fileURLToPath(new URL(uri))` reads it).
+  { cel: 'mcp.resource.uri.endsWith("a b")', holds: (uri) => uri.endsWith("a b") },
+  { cel: 'mcp.resource.uri.startsWith("file:///public/caf\u00e9")', holds: (uri) => uri.startsWith("file:///public/caf\u00e9") },
 ];
 
 interface PolicyModel {
@@ -85,6 +89,9 @@ const BASES = [
   "docs://internal/roadmap",
   "https://example.com/docs/a",
   "https://example.com/admin/x",
+  "file:///public/a%20b",
+  "file:///public/caf%C3%A9",
+  "file:///public/%252e%252e/a",
 ];
 
 const REFUSED_SAMPLES = ["\t", "\r", "\n", " ", "\u0000", "\u007f", "\u0085", "\u00a0", "\u2028", "\u3000", "\\"];

@@ -61,6 +61,11 @@ describe("refused whatever the policy", () => {
     expect(decide(ALLOW_ALL, anyone, resource("file:///public/%2e%2e/secret")).explanation).toMatch(/^a resource URI with dot segments/);
   });
 
+  it("a URI with encoded dot segments and a malformed escape elsewhere (lenient decoders decode the rest)", () => {
+    expect(decide(ALLOW_ALL, anyone, resource("file:///public/%2e%2e/secret%zz")).explanation).toMatch(/^a resource URI with dot segments/);
+    expect(decide(ALLOW_ALL, anyone, resource("file:///public/%2e%2e/secret%E9")).explanation).toMatch(/^a resource URI with dot segments/);
+  });
+
   it("does not refuse characters that are not whitespace (zero-width space, soft hyphen): they are judged as they are", () => {
     expect(decide(ALLOW_ALL, anyone, resource("file:///public/a\u200b")).allowed).toBe(true);
     expect(decide(ALLOW_ALL, anyone, resource("file:///public/a\u00ad")).allowed).toBe(true);
@@ -82,6 +87,15 @@ describe("every reading judged by the whole policy", () => {
       allowed: false,
       rule: "a.yaml rules[0]",
       explanation: `as a backend may read it (${how}: ${JSON.stringify(read)}), denied by a.yaml rules[0]`,
+    });
+  });
+
+  it("judges the reading of a backend that parses, then decodes (fileURLToPath(new URL(uri)))", () => {
+    const deny = policy(`resources:\n  "*": [employee]\nrules:\n- deny: 'mcp.resource.uri == "file:///caf\u00e9"'`);
+    expect(decide(deny, anyone, resource("FILE:///caf%C3%A9"))).toEqual({
+      allowed: false,
+      rule: "a.yaml rules[0]",
+      explanation: 'as a backend may read it (WHATWG-normalised, then percent-decoded: "file:///caf\u00e9"), denied by a.yaml rules[0]',
     });
   });
 
