@@ -40,16 +40,15 @@ export const PRESETS = {
    * Microsoft Entra ID (v1 `https://sts.windows.net/<tenant>/` or v2 `https://login.microsoftonline.com/<tenant>/v2.0`):
    * app roles in `roles`, scopes in `scp`. Access tokens name their client (`azp` in v2, `appid` in v1) and user tokens
    * carry `scp`; ID tokens carry none of them (their `aud` is the client id, which is the API's own id when an app
-   * calls its own API, and they may carry the user's `roles`), so a token with none of them is refused. `scope`, which
-   * Entra ID tokens never carry either, also counts. `idtyp` is not used: it appears only in access tokens, and by
-   * default only in app-only ones. Both token kinds are typed `JWT`.
+   * calls its own API, and they may carry the user's `roles`), so a token with none of them is refused. `idtyp` is not
+   * used: it appears only in access tokens, and by default only in app-only ones. Both token kinds are typed `JWT`.
    */
   entra: {
     rolesClaim: "roles",
     scopesClaim: "scp",
     audienceClaim: "aud",
     requireAtJwt: false,
-    accessTokenMarkers: [{ anyOfClaims: ["azp", "appid", "scp", "scope"] }],
+    accessTokenMarkers: [{ anyOfClaims: ["azp", "appid", "scp"] }],
   },
   /**
    * Okta: groups in `groups` (add the groups claim to the authorization server), scopes in `scp`. Access tokens carry

@@ -240,7 +240,7 @@ describe("five issuers in one gateway (JWT_ISSUERS), each with its token shape",
     await response.text(); // logged when the stream ends: before the refusal's line
     await expectRefused(await entra.token(claims, { audience: "api://other" }), /^wrong audience: .*api:\/\/other/);
     // Entra's preset reads scopes from scp: the same scope in `scope` does not count (403, step-up challenge).
-    const unscoped = await postRaw(gateway.url, INITIALIZE, bearer(await entra.token({ roles: ["reader"], scope: "mcp.tools" }, { audience: ENTRA_CLIENT })));
+    const unscoped = await postRaw(gateway.url, INITIALIZE, bearer(await entra.token({ roles: ["reader"], azp: "client-app", scope: "mcp.tools" }, { audience: ENTRA_CLIENT })));
     expect(unscoped.status).toBe(403);
     expect(unscoped.headers.get("www-authenticate")).toMatch(/^Bearer error="insufficient_scope", scope="mcp.tools", /);
     expect(gateway.logger.last()).toMatchObject({ status: 403, reason: "token lacks required scope: mcp.tools" });

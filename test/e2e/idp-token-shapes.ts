@@ -54,7 +54,7 @@ const noneOf = (claims: string) => `not an access token: it has none of the clai
 
 const ENTRA_V2 = `https://login.microsoftonline.com/${TENANT}/v2.0`;
 const ENTRA_V1 = `https://sts.windows.net/${TENANT}/`;
-const ENTRA_NONE = noneOf("azp, appid, scp, scope");
+const ENTRA_NONE = noneOf("azp, appid, scp");
 const entraUser = { aio: "AWQAm/8TAAAA", name: "Jane Smith", oid: "00000000-0000-0000-66f3-3332eca7ea81", rh: "0.AXEA", tid: TENANT, uti: "fqiBqXLPj0eQa82S-IYFAA" };
 
 export const SHAPES: IssuerShapes[] = [

@@ -105,7 +105,7 @@ describe("the presets' markers", () => {
   });
 
   it.each([
-    ["entra", ["azp", "appid", "scp", "scope"]],
+    ["entra", ["azp", "appid", "scp"]],
     ["okta", ["cid", "scp"]],
     ["auth0", ["azp", "client_id"]],
   ] as const)("%s: a token needs one of %j", (name, claims) => {
