@@ -69,7 +69,10 @@ export interface GatewayConfig {
    * - `JWT_SCOPES_CLAIM`: `scope` or `scp` (default `scope`, or the preset's);
    * - `JWT_CLIENT_IDS`: allowed client applications (`azp`/`client_id`), comma-separated; default any;
    * - `JWT_REQUIRED_SCOPES`: scopes every token must carry (else 403 insufficient_scope);
-   * - `JWT_REQUIRED_CLAIMS`: claims every token must carry (else 401).
+   * - `JWT_REQUIRED_CLAIMS`: claims every token must carry (else 401);
+   * - `JWT_REQUIRE_AT_JWT`: `true` to accept only tokens typed `at+jwt` (RFC 9068); default false (every preset's too).
+   * Whatever the settings, only access tokens are accepted (see auth/token-kind.ts): no `crit` header, no ID, logout or
+   * security event token.
    */
   issuers: IssuerConfig[];
   /** `POLICY_FILE` or `POLICY_SSM_PATH` (exactly one is required). */
