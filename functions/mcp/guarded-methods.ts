@@ -65,7 +65,12 @@ const REFERENCES: ReadonlyMap<string, (params: unknown, method: string) => ItemR
   "completion/complete": (params, method) => {
     const ref = isObject(params) ? params.ref : undefined;
     if (isObject(ref) && ref.type === "ref/prompt") return stringParam(ref, "name", "prompt", method, "params.ref");
-    if (isObject(ref) && ref.type === "ref/resource") return stringParam(ref, "uri", "resource", method, "params.ref");
+    if (isObject(ref) && ref.type === "ref/resource") {
+      // `ref.uri` is the URI template whose variable is completed; SDK servers look the template up as written, so
+      // it is judged as template lists are, not read as a URI.
+      const reference = stringParam(ref, "uri", "resource", method, "params.ref");
+      return "item" in reference ? { item: { ...reference.item, template: true } } : reference;
+    }
     return { malformed: `${method} needs params.ref of type ref/prompt or ref/resource` };
   },
   "subscriptions/listen": listen,

@@ -149,7 +149,7 @@ function expectAllowed(list: unknown[] | undefined, [, kind, field]: Shape, poli
 
 /** The list the gateway must leave: the last-occurrence reading of the backend's list, less what is denied. */
 function expectedList(backendText: string, [key, kind, field]: Shape, policy: PolicyModel, claim: RolesClaim): unknown[] | undefined {
-  return listIn(JSON.parse(backendText), key)?.filter((item) => isObject(item) && typeof item[field] === "string" && mayUse(policy, claim, kind, item[field]));
+  return listIn(JSON.parse(backendText), key)?.filter((item) => isObject(item) && typeof item[field] === "string" && mayUse(policy, claim, kind, item[field], { template: field === "uriTemplate" }));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ function expectedMessage(message: unknown, policy: PolicyModel, claim: RolesClai
   for (const [key, kind, field] of SHAPES) {
     const items = result[key];
     if (!Array.isArray(items)) continue;
-    const kept = items.filter((item) => isObject(item) && typeof item[field] === "string" && mayUse(policy, claim, kind, item[field]));
+    const kept = items.filter((item) => isObject(item) && typeof item[field] === "string" && mayUse(policy, claim, kind, item[field], { template: field === "uriTemplate" }));
     if (kept.length !== items.length) changed = true;
     result[key] = kept;
   }

@@ -13,7 +13,7 @@ describe("referencedItem", () => {
     ["resources/subscribe", { uri: "docs://a" }, { kind: "resource", name: "docs://a" }],
     ["resources/unsubscribe", { uri: "docs://a" }, { kind: "resource", name: "docs://a" }],
     ["completion/complete", { ref: { type: "ref/prompt", name: "p" }, argument: {} }, { kind: "prompt", name: "p" }],
-    ["completion/complete", { ref: { type: "ref/resource", uri: "file:///{x}" } }, { kind: "resource", name: "file:///{x}" }],
+    ["completion/complete", { ref: { type: "ref/resource", uri: "file:///{x}" } }, { kind: "resource", name: "file:///{x}", template: true }],
   ])("%s names the item it uses", (method, params, item) => {
     expect(referencedItem(call(method, params))).toEqual({ item });
   });
