@@ -11,7 +11,7 @@ import type { AccessLog } from "../http/access-log.js";
 import { parseMediaType, readsAsUtf8 } from "../http/media-type.js";
 import { MAX_JSON_DEPTH, readJson } from "../mcp/json-text.js";
 import { filterListResults, type ItemPredicate } from "../mcp/list-filter.js";
-import { LastEvent, createSseFilter } from "../mcp/sse.js";
+import { LastEvent, createSseFilter, isSseLine } from "../mcp/sse.js";
 import { readSseFieldName } from "./sse-first-field.js";
 import { clientFacingHeaders, readBodyBeforeDeadline, type UpstreamResponse } from "./upstream.js";
 
@@ -20,9 +20,6 @@ const BROKEN_STREAM_MESSAGE = "Bad gateway: the MCP server's stream broke off be
 
 /** JSON-RPC error code for a server-to-client request that a buffered front door cannot deliver in time. */
 export const NOT_ON_THIS_FRONT_DOOR = -32005;
-
-/** The field names of SSE (WHATWG HTML, server-sent events); a comment line has an empty one. */
-const SSE_FIELDS: ReadonlySet<string> = new Set(["", "data", "event", "id", "retry"]);
 
 export interface ResponseFiltering {
   /** Whether the caller may see a listed item. */
@@ -129,7 +126,7 @@ async function sseResponse(upstream: UpstreamResponse, backendBody: ReadableStre
   if (filtering.answersPost) {
     const first = await readSseFieldName(backendBody);
     body = first.stream;
-    if (first.fieldName !== undefined && !SSE_FIELDS.has(first.fieldName)) {
+    if (first.fieldName !== undefined && !isSseLine(first.fieldName)) {
       await body.cancel();
       throw new UpstreamError(`backend labelled its answer text/event-stream, but its first line is not an SSE field (${JSON.stringify(first.fieldName.slice(0, 40))})`);
     }
