@@ -141,6 +141,27 @@ export class ForbiddenOriginError extends GatewayError {
   }
 }
 
+/**
+ * The request did not come through the front door the gateway is deployed behind (its secret header is missing or
+ * wrong): someone called the function's own URL directly. 403, before anything else is looked at.
+ */
+export class NotThroughFrontDoorError extends GatewayError {
+  readonly status = 403;
+  readonly rpcCode = -32001;
+  constructor(reason: string) {
+    super("Forbidden: requests must come through the gateway's front door", reason);
+  }
+}
+
+/** The front door's secret could not be read, so no request can be checked: 503. */
+export class EdgeSecretUnavailableError extends GatewayError {
+  readonly status = 503;
+  readonly rpcCode = -32002;
+  constructor(reason: string) {
+    super("Service unavailable: requests cannot be checked right now", reason);
+  }
+}
+
 /** The route does not exist on this gateway. */
 export class NotFoundError extends GatewayError {
   readonly status = 404;

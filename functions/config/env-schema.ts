@@ -16,6 +16,7 @@ export const DEFAULTS = {
   MAX_BACKEND_MESSAGE_BYTES: 16 * 1_048_576,
   BACKEND_CREDENTIAL_CACHE_SECONDS: 300,
   BACKEND_TOKEN_TTL_SECONDS: 300,
+  EDGE_SECRET_CACHE_SECONDS: 300,
 } as const;
 
 /** Headers the gateway sets or passes itself; a backend credential may not take their place. */
@@ -111,6 +112,10 @@ export const envSchema = z.object({
   BACKEND_TOKEN_CLAIMS: z.optional(list),
   SESSION_KEY_SSM_PARAMETER: z.optional(name),
   SESSION_KEY_SECRET_ID: z.optional(name),
+  EDGE_SECRET_HEADER: z.optional(gatewayHeaderName),
+  EDGE_SECRET_SSM_PARAMETER: z.optional(name),
+  EDGE_SECRET_SECRET_ID: z.optional(name),
+  EDGE_SECRET_CACHE_SECONDS: integer(0, 86_400, DEFAULTS.EDGE_SECRET_CACHE_SECONDS),
 });
 
 /** The variables, checked: numbers as numbers, lists as arrays, defaults applied. */

@@ -9,6 +9,7 @@
 import { ConfigError } from "../errors.js";
 import { DEFAULTS, envSchema } from "./env-schema.js";
 import { ISSUER_VARIABLES, issuersFromEnv, type IssuerConfig } from "./issuers.js";
+import { isLoopbackUrl } from "./loopback.js";
 
 /** Where authorization policy documents are read from. */
 export type PolicySourceConfig =
@@ -47,6 +48,19 @@ export interface BackendTokenConfig {
   ttlSeconds: number;
   /** `BACKEND_TOKEN_CLAIMS`: caller claims copied into the token, comma-separated. Default `sub`. */
   claims: string[];
+}
+
+/**
+ * A secret the front door in front of the function (a CloudFront distribution) adds to every request it forwards, so
+ * that the function's own URL cannot be used to go around it (and around its WAF).
+ */
+export interface EdgeSecretConfig {
+  /** `EDGE_SECRET_HEADER`: the header carrying it, e.g. `X-Origin-Verify`. */
+  header: string;
+  /** `EDGE_SECRET_SECRET_ID` or `EDGE_SECRET_SSM_PARAMETER`: where its value is kept. */
+  source: SecretSource;
+  /** `EDGE_SECRET_CACHE_SECONDS`: how long the value is used before it is read again. Default 300. */
+  cacheSeconds: number;
 }
 
 export interface GatewayConfig {
@@ -95,7 +109,8 @@ export interface GatewayConfig {
   publicUrl: URL | undefined;
   /**
    * `AUTHORIZATION_SERVERS`: comma-separated authorization server URLs published in the RFC 9728 metadata so MCP
-   * clients know where to get a token. Default: the issuer, when it is an https URL; otherwise none.
+   * clients know where to get a token. Default: the issuers that are https URLs, or http URLs on a loopback address
+   * (a local Keycloak or the demo's provider, which the gateway also fetches keys from over http); otherwise none.
    */
   authorizationServers: string[];
   /**
@@ -152,6 +167,12 @@ export interface GatewayConfig {
    * single local server.
    */
   sessionKey: SecretSource | undefined;
+  /**
+   * `EDGE_SECRET_HEADER` with `EDGE_SECRET_SECRET_ID` or `EDGE_SECRET_SSM_PARAMETER`: every request must carry this
+   * header with the secret's value, or it gets 403 before anything else is looked at (the value cannot be read: 503).
+   * Set by the stack when CloudFront fronts the function URL. Default: none (no such check).
+   */
+  edgeSecret: EdgeSecretConfig | undefined;
 }
 
 /** A header the gateway sets from a value it keeps in AWS: the header goes with exactly one place to read it from. */
@@ -177,6 +198,7 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   }
   problems.push(...headerAndSecretProblems(env, "BACKEND_CREDENTIAL_HEADER", "BACKEND_CREDENTIAL_SSM_PARAMETER", "BACKEND_CREDENTIAL_SECRET_ID"));
   problems.push(...headerAndSecretProblems(env, "BACKEND_TOKEN_HEADER", "BACKEND_TOKEN_KEY_SSM_PARAMETER", "BACKEND_TOKEN_KEY_SECRET_ID"));
+  problems.push(...headerAndSecretProblems(env, "EDGE_SECRET_HEADER", "EDGE_SECRET_SSM_PARAMETER", "EDGE_SECRET_SECRET_ID"));
   if (env.SESSION_KEY_SSM_PARAMETER && env.SESSION_KEY_SECRET_ID) {
     problems.push("SESSION_KEY_SSM_PARAMETER and SESSION_KEY_SECRET_ID are both set; choose one place for the session key");
   }
@@ -186,8 +208,11 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   return problems;
 }
 
-function httpsUrlOrUndefined(value: string): string | undefined {
-  return URL.canParse(value) && new URL(value).protocol === "https:" ? value : undefined;
+/** An issuer a client can be sent to for a token: https, or plain http on this machine's loopback addresses. */
+function isPublishableIssuer(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackUrl(url));
 }
 
 /** Builds and validates the configuration from environment variables; throws ConfigError naming each bad variable. */
@@ -216,7 +241,7 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
     policyDryRun: e.POLICY_DRY_RUN,
     mcpPath: e.MCP_PATH ?? DEFAULTS.MCP_PATH,
     publicUrl: e.PUBLIC_URL,
-    authorizationServers: e.AUTHORIZATION_SERVERS ?? issuers.flatMap((i) => (httpsUrlOrUndefined(i.issuer) ? [i.issuer] : [])),
+    authorizationServers: e.AUTHORIZATION_SERVERS ?? issuers.flatMap((i) => (isPublishableIssuer(i.issuer) ? [i.issuer] : [])),
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS ?? [],
     allowedHosts: e.ALLOWED_HOSTS?.map((host) => host.toLowerCase()),
     backendIdentityHeaders: (e.BACKEND_IDENTITY_HEADERS ?? []).map((pair) => {
@@ -243,5 +268,8 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
         }
       : undefined,
     sessionKey: e.SESSION_KEY_SSM_PARAMETER || e.SESSION_KEY_SECRET_ID ? secretSource(e.SESSION_KEY_SSM_PARAMETER, e.SESSION_KEY_SECRET_ID) : undefined,
+    edgeSecret: e.EDGE_SECRET_HEADER
+      ? { header: e.EDGE_SECRET_HEADER, source: secretSource(e.EDGE_SECRET_SSM_PARAMETER, e.EDGE_SECRET_SECRET_ID), cacheSeconds: e.EDGE_SECRET_CACHE_SECONDS }
+      : undefined,
   };
 }

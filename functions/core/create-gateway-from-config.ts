@@ -2,6 +2,7 @@
 import { createTokenVerifier } from "../auth/token-verifier.js";
 import { cacheVerifiedTokens } from "../auth/verified-token-cache.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
+import { EdgeSecretCheck } from "../http/edge-secret.js";
 import type { GatewayLogger } from "../logging.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { PolicyStore } from "../policy/policy-store.js";
@@ -28,6 +29,7 @@ export function createGatewayFromConfig(
       backendCredential: config.backendCredential ? createBackendCredential(config.backendCredential, logger) : undefined,
       backendToken: config.backendToken ? createBackendTokenMinter(config.backendToken, logger) : undefined,
       sessions: createSessionBinding(config.sessionKey, logger),
+      edgeSecret: config.edgeSecret ? new EdgeSecretCheck(config.edgeSecret, logger) : undefined,
     },
     options,
   );

@@ -1,7 +1,7 @@
 /**
  * The gateway core: a web-standard `fetch(Request) → Response`, shared by every adapter (Lambda, local server).
  *
- * Request path: Origin and Host checked → route → bearer token → verified identity → policy in force → JSON-RPC
+ * Request path: URL read → the front door's secret (when configured), Origin and Host checked → route → bearer token → verified identity → policy in force → JSON-RPC
  * body judged message by message → forwarded to the backend → list results filtered → one access-log line.
  */
 import type { TokenVerifier } from "../auth/token-verifier.js";
@@ -10,6 +10,7 @@ import type { GatewayConfig } from "../config/gateway-config.js";
 import { NotFoundError, PolicyUnavailableError, ProtocolError, SessionNotFoundError, UpstreamError } from "../errors.js";
 import { AccessLog } from "../http/access-log.js";
 import { Cors } from "../http/cors.js";
+import type { EdgeSecretCheck } from "../http/edge-secret.js";
 import { errorToResponse, jsonResponse, logReason } from "../http/error-response.js";
 import { RequestOriginCheck } from "../http/request-origin.js";
 import { isMetadataPath, metadataUrl, protectedResourceMetadata, publicBase } from "../http/protected-resource.js";
@@ -46,6 +47,8 @@ export interface GatewayDependencies {
   backendToken?: BackendTokenMinter;
   /** Binds each MCP session id to the caller who opened it. Default: bound with a random key of this process. */
   sessions?: SessionBinding;
+  /** The front door's secret every request must carry, when one is configured (EDGE_SECRET_HEADER). */
+  edgeSecret?: EdgeSecretCheck;
 }
 
 /** What the hosting runtime can do; adapters set these, the core only obeys them. */
@@ -160,6 +163,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     let rpcId: JsonRpcId | undefined;
     try {
       if (!url) throw new ProtocolError(400, RpcCode.InvalidRequest, "Bad Request: the request's URL cannot be read (is the Host header a host name?)", `request URL ${JSON.stringify(request.url)} is not a valid URL`);
+      await deps.edgeSecret?.check(request.headers);
       requestOrigin.check(request, url);
       const preflight = cors.preflight(request);
       if (preflight) return preflight;
@@ -206,6 +210,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
         deps.backendCredential?.header().catch(() => undefined),
         deps.backendToken?.jwks(),
         sessions.warmUp(),
+        deps.edgeSecret?.warmUp(),
       ]);
     },
   };

@@ -83,9 +83,11 @@ describe("loadConfigFromEnv: defaults", () => {
     expect(config.authorizationServers).toEqual(["https://as1", "https://as2"]);
   });
 
-  it("publishes no authorization server by default when the issuer is not https", () => {
-    const config = loadConfigFromEnv({ ...MINIMAL, JWT_ISSUER: "http://localhost:9000", JWKS_URI: "http://localhost:9000/jwks" });
-    expect(config.authorizationServers).toEqual([]);
+  it("publishes an http issuer by default only on a loopback address (a local IdP), as it publishes https ones", () => {
+    const local = loadConfigFromEnv({ ...MINIMAL, JWT_ISSUER: "http://localhost:9000/realms/dev", JWKS_URI: "http://localhost:9000/jwks" });
+    expect(local.authorizationServers).toEqual(["http://localhost:9000/realms/dev"]);
+    const remote = loadConfigFromEnv({ ...MINIMAL, JWT_ISSUER: "http://idp.internal/realms/dev", JWKS_URI: "https://idp.internal/jwks" });
+    expect(remote.authorizationServers).toEqual([]);
   });
 
   it("takes explicit values", () => {
@@ -276,6 +278,25 @@ describe("loadConfigFromEnv: backend token", () => {
     [{ BACKEND_TOKEN_KEY_SECRET_ID: "k" }, "BACKEND_TOKEN_HEADER is required"],
     [{ BACKEND_TOKEN_HEADER: "X-T", BACKEND_TOKEN_KEY_SECRET_ID: "k", BACKEND_CREDENTIAL_HEADER: "x-t", BACKEND_CREDENTIAL_SECRET_ID: "c" }, "name the same header"],
     [{ BACKEND_TOKEN_HEADER: "X-T", BACKEND_TOKEN_KEY_SECRET_ID: "k", BACKEND_TOKEN_TTL_SECONDS: "5" }, "BACKEND_TOKEN_TTL_SECONDS"],
+  ])("refuses %j", (extra, expected) => {
+    expect(problems({ ...MINIMAL, ...extra }).join("\n")).toContain(expected);
+  });
+});
+
+describe("loadConfigFromEnv: the front door's secret", () => {
+  it("reads the header and where its value is kept, five minutes by default", () => {
+    expect(loadConfigFromEnv({ ...MINIMAL, EDGE_SECRET_HEADER: "X-Origin-Verify", EDGE_SECRET_SECRET_ID: "edge" }).edgeSecret).toEqual({
+      header: "X-Origin-Verify",
+      source: { kind: "secretsmanager", secretId: "edge" },
+      cacheSeconds: 300,
+    });
+    expect(loadConfigFromEnv(MINIMAL).edgeSecret).toBeUndefined();
+  });
+
+  it.each([
+    [{ EDGE_SECRET_HEADER: "X-Origin-Verify" }, "EDGE_SECRET_HEADER needs exactly one of"],
+    [{ EDGE_SECRET_SECRET_ID: "edge" }, "EDGE_SECRET_HEADER is required"],
+    [{ EDGE_SECRET_HEADER: "Host", EDGE_SECRET_SECRET_ID: "edge" }, "EDGE_SECRET_HEADER must not be a header the gateway manages"],
   ])("refuses %j", (extra, expected) => {
     expect(problems({ ...MINIMAL, ...extra }).join("\n")).toContain(expected);
   });
