@@ -276,11 +276,11 @@ describe("five issuers in one gateway (JWT_ISSUERS), each with its token shape",
     await expectRefused(await okta.token(claims, { audience: "api://default", issuer: "https://stranger.example.com", key: await generateSigningKey() }), /issuer not configured: https:\/\/stranger\.example\.com$/);
   });
 
-  it("publishes no authorization server for plain-http issuers when AUTHORIZATION_SERVERS is unset", async () => {
+  // A local IdP (Keycloak in a container, these stand-ins) is reached over plain http on loopback, as its keys are.
+  it("publishes the plain-http issuers on loopback as authorization servers when AUTHORIZATION_SERVERS is unset", async () => {
     const response = await fetch(`${gateway.origin}/.well-known/oauth-protected-resource/mcp`);
     expect(response.status).toBe(200);
     const metadata = (await response.json()) as Record<string, unknown>;
-    expect(metadata).toMatchObject({ resource: gateway.url, bearer_methods_supported: ["header"] });
-    expect(metadata).not.toHaveProperty("authorization_servers");
+    expect(metadata).toMatchObject({ resource: gateway.url, authorization_servers: SHAPES.map((shape) => provider(shape.name).issuer), bearer_methods_supported: ["header"] });
   });
 });

@@ -78,7 +78,7 @@ describe("RFC 9728 metadata as the MCP SDK reads it", () => {
     expect(idp.requests(`/realms/acme${DISCOVERY_PATH}`)).toBe(before + 1);
   });
 
-  it("lists every configured authorization server, in order; by default every https issuer of JWT_ISSUERS", async () => {
+  it("lists every configured authorization server, in order; by default every https (or loopback http) issuer of JWT_ISSUERS", async () => {
     const two = await startGateway({
       MCP_BACKEND_URL: upstream.url,
       POLICY_FILE: policyFile,
@@ -99,7 +99,7 @@ describe("RFC 9728 metadata as the MCP SDK reads it", () => {
       { issuer: "https://acme.okta.com/oauth2/default", audience: "api://default", preset: "okta" },
     ];
     const config = loadConfigFromEnv({ MCP_BACKEND_URL: upstream.url, POLICY_FILE: policyFile, JWT_ISSUERS: JSON.stringify(issuers) });
-    expect(config.authorizationServers).toEqual(["https://login.microsoftonline.com/tenant/v2.0", "https://acme.okta.com/oauth2/default"]);
+    expect(config.authorizationServers).toEqual(["https://login.microsoftonline.com/tenant/v2.0", idp.issuer, "https://acme.okta.com/oauth2/default"]);
   });
 });
 
