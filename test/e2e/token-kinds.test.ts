@@ -14,7 +14,7 @@ import { startBackend, type TestBackend } from "../support/backend.js";
 import { startCountingProxy, type CountingProxy } from "../support/counting-proxy.js";
 import { INITIALIZE, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
 import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
-import { ACCOUNT_DISABLED, BACKCHANNEL_LOGOUT, SHAPES, type IssuerShapes, type TokenShape } from "./idp-token-shapes.js";
+import { ACCOUNT_DISABLED, BACKCHANNEL_LOGOUT, SHAPES, type IssuerShapes, type TokenShape } from "../support/idp-token-shapes.js";
 
 const BAD_TOKEN = "Unauthorized: the bearer token is not valid";
 
