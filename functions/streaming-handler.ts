@@ -15,12 +15,14 @@ import { createGatewayFromConfig } from "./core/create-gateway-from-config.js";
 const logger = new Logger({ serviceName: SERVICE_NAME });
 const { metrics, gatewayMetrics } = createCloudWatchMetrics();
 // A streaming integration holds a response open for up to 15 minutes, so GET (the server-to-client stream) is served.
-const gateway = createGatewayFromConfig(loadConfigFromEnv(), toGatewayLogger(logger), { serverStreams: true }, gatewayMetrics);
+const gatewayLogger = toGatewayLogger(logger);
+const gateway = createGatewayFromConfig(loadConfigFromEnv(), gatewayLogger, { serverStreams: true }, gatewayMetrics);
 await gateway.warmUp();
 
 // Every log line of an invocation carries its request id, so an access-log line can be tied to it. Metrics are
 // published when the response has ended: a streamed request is counted when its stream ends, after the middlewares'
 // `after` has run (where Powertools' logMetrics middleware would publish them, too early).
-export const handler = createStreamingLambdaHandler(gateway, { onResponseEnd: () => metrics.publishStoredMetrics() }).use(
-  injectLambdaContext(logger),
-);
+export const handler = createStreamingLambdaHandler(gateway, {
+  onResponseEnd: () => metrics.publishStoredMetrics(),
+  logger: gatewayLogger,
+}).use(injectLambdaContext(logger));

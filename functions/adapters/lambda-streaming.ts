@@ -11,11 +11,19 @@
  * used because it pipes the body with Node's `pipeline`, which never settles when the runtime's response stream (a
  * plain object, not a stream instance) closes early: the invocation would hang until its timeout, and the backend's
  * stream with it. Here a stream that closes or fails early cancels the body and aborts the request instead.
+ *
+ * A stream breaks when the runtime's connection to the Runtime API does. AWS's runtime client (aws-lambda-ric 4.0.2)
+ * then also rejects a promise of its own that nothing awaits (the response headers of that connection), and an
+ * unhandled rejection ends a Node.js process: the sandbox would die, and the next request pay a cold start, for a
+ * failure this handler has already dealt with. So that one rejection, recognised by the very error the stream
+ * reported, is logged instead; every other unhandled rejection still ends the process as before. (A runtime that
+ * exits on any unhandled rejection by a listener of its own, as aws-lambda-ric 3.x does, still exits.)
  */
 import type { Writable } from "node:stream";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context, StreamifyHandler } from "aws-lambda";
 import type { Gateway } from "../core/gateway.js";
+import type { GatewayLogger } from "../logging.js";
 import { answerEvent, headersFromResponse, type ApiGatewayEvent } from "./lambda.js";
 
 /** The handler as the runtime calls it. `use` adds a middleware, whose `after` runs before the body is streamed. */
@@ -26,6 +34,8 @@ export type StreamingLambdaHandler = StreamifyHandler<ApiGatewayEvent, void> & {
 export interface StreamingHandlerOptions {
   /** Runs when the response has ended (sent in full, or its stream broke), still within the invocation. */
   onResponseEnd?: () => unknown;
+  /** Where a broken response connection the runtime left unhandled is reported. */
+  logger?: GatewayLogger;
 }
 
 const BROKEN = Symbol("the response stream closed early");
@@ -38,6 +48,9 @@ interface StreamWatch {
   complete(): void;
 }
 
+/** The errors response streams failed with: the runtime's rejections that carry one of them are expected. */
+const responseStreamErrors = new WeakSet<object>();
+
 function watchResponseStream(stream: Writable): StreamWatch {
   let complete = false;
   const broken = new Promise<typeof BROKEN>((resolve) => {
@@ -45,9 +58,33 @@ function watchResponseStream(stream: Writable): StreamWatch {
       if (!complete) resolve(BROKEN);
     };
     stream.once("close", ended);
-    stream.on("error", ended);
+    stream.on("error", (error: unknown) => {
+      if (typeof error === "object" && error !== null) responseStreamErrors.add(error);
+      ended();
+    });
   });
   return { broken, complete: () => (complete = true) };
+}
+
+let survivingBrokenConnections = false;
+
+/**
+ * Logs, rather than dies of, the runtime's unhandled rejections with a response stream's own error (see the header).
+ * Any other rejection is left to the other listeners, if something else (a runtime) has one; with none, it is thrown
+ * as an uncaught exception, which is what Node.js does with an unhandled rejection when nobody listens.
+ */
+function surviveBrokenResponseConnections(logger: GatewayLogger | undefined): void {
+  if (survivingBrokenConnections) return;
+  survivingBrokenConnections = true;
+  process.on("unhandledRejection", (reason) => {
+    if (typeof reason === "object" && reason !== null && responseStreamErrors.has(reason)) {
+      logger?.warn("response stream connection lost: the runtime left its failure unhandled; the process carries on", {
+        error: String(reason),
+      });
+      return;
+    }
+    if (process.listenerCount("unhandledRejection") === 1) throw reason;
+  });
 }
 
 function drained(stream: Writable): Promise<void> {
@@ -93,6 +130,7 @@ export function createStreamingLambdaHandler(gateway: Gateway, options: Streamin
   if (typeof (globalThis as { awslambda?: { streamifyResponse?: unknown } }).awslambda?.streamifyResponse !== "function") {
     throw new Error("response streaming needs the Lambda Node.js runtime (awslambda.streamifyResponse); elsewhere use functions/handler.ts");
   }
+  surviveBrokenResponseConnections(options.logger);
   // middy hands the handler the invocation's own context object, so it carries the invocation's disconnect signal.
   const clientGoneSignals = new WeakMap<Context, AbortSignal>();
   const answer = middy<ApiGatewayEvent, Response, Error, Context>().handler((event, context) =>
