@@ -1,7 +1,10 @@
 /**
- * A stand-in for the AWS Lambda Node.js runtime's response-streaming contract. It exists because the runtime itself
- * cannot run here; it emulates what the runtime does (aws/aws-lambda-nodejs-runtime-interface-client, src/
- * ResponseStream.js and HttpResponseStream.js, and AWS's "Lambda proxy integration format for response streaming"):
+ * A stand-in for the AWS Lambda Node.js runtime's response-streaming contract, in-process, for fast tests of the
+ * streaming adapter and of server-to-client traffic through it. It is not the evidence that the adapter works on
+ * Lambda: test/e2e/lambda-runtime-client.test.ts is, running the deployed bundle under AWS's own runtime client
+ * (aws-lambda-ric) against a local Runtime API; where the two disagree, that test is right and this file is wrong.
+ * It emulates what the runtime does (aws/aws-lambda-nodejs-runtime-interface-client, src/ResponseStream.js and
+ * HttpResponseStream.js, and AWS's "Lambda proxy integration format for response streaming"):
  *
  * - `awslambda.streamifyResponse(handler)` marks the handler as streaming and returns that same function; the runtime
  *   then calls it as `handler(event, responseStream, context)`.
