@@ -207,7 +207,9 @@ describe("doctor's command line", () => {
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringMatching(/^doctor needs the MCP endpoint's URL/) });
     const both = await runDoctor(gateway.url, "--token", stage.token, "--token-file", stage.tokenFile);
     expect(both).toMatchObject({ code: 2, stderr: "give --token or --token-file, not both\n" });
-    const plain = await runDoctor("http://mcp.example.com/mcp", "--token", stage.token);
-    expect(plain).toMatchObject({ code: 2, stdout: "", stderr: "refusing to send the token over plain http to mcp.example.com: use the https URL\n" });
+    // 0.0.0.0 is not a loopback name, yet reaches this machine only: were the token sent, it would not leave it.
+    const elsewhere = `0.0.0.0:${await freePort()}`;
+    const plain = await runDoctor(`http://${elsewhere}/mcp`, "--token", stage.token);
+    expect(plain).toMatchObject({ code: 2, stdout: "", stderr: `refusing to send the token over plain http to ${elsewhere}: use the https URL\n` });
   });
 });
