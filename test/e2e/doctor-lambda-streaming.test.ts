@@ -5,6 +5,11 @@
  * It passes with a warning for each of them (the challenge names a URL under the stage, which works), and sees the
  * responses stream. When the REST API also renames the challenge (as REST APIs document for buffered responses), no
  * route to the metadata is left for clients, and doctor says so.
+ *
+ * The stand-in, not AWS's runtime client (runtime-function.ts), runs the function here: a local Runtime API serves one
+ * invocation at a time, as one execution environment does, while the client doctor drives holds its GET stream open
+ * and goes on with other requests, which Lambda answers from other environments; and environments in separate
+ * processes would not know each other's sessions without a shared session key.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startApiGatewayFront, type ApiGatewayFront } from "../support/api-gateway-front.js";
