@@ -1,7 +1,8 @@
 /**
  * The real streaming entry point (functions/streaming-handler.ts), driven with REST API proxy events (payload 1.0) as
  * a REST API with `responseTransferMode: STREAM` sends them, through a stand-in for the Lambda runtime's streaming
- * contract (the runtime cannot run here), in front of a backend that streams with known timing, a real identity
+ * contract (fast, in-process; the reference is test/e2e/lambda-runtime-client.test.ts, the deployed bundle under AWS's
+ * own runtime client), in front of a backend that streams with known timing, a real identity
  * provider and the walkthrough policy.
  */
 import type { Context } from "aws-lambda";

@@ -1,6 +1,7 @@
 /**
  * Server-to-client traffic through the streaming Lambda front door (functions/streaming-handler.ts behind a REST API
- * in STREAM mode), run through the stand-in for the Lambda runtime's response streaming: a real v1-SDK client whose
+ * in STREAM mode), run through the in-process stand-in for the Lambda runtime's response streaming (fast; the
+ * reference is test/e2e/lambda-runtime-client.test.ts, under AWS's own runtime client): a real v1-SDK client whose
  * requests become REST API events, and whose responses grow as the function writes, so the client can answer the
  * backend's requests while the call's invocation is still running, and the standalone GET stream is held open by its
  * own invocation. The scenarios are those of every front door (server-to-client-scenarios.ts).
