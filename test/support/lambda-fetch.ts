@@ -5,10 +5,10 @@
  * - Buffered (functions/handler.ts): the Response is built from the returned result, so the client gets nothing
  *   until the invocation has returned, as behind an HTTP API.
  * - Streaming (functions/streaming-handler.ts): the invocation runs through the in-process stand-in for the Lambda
- *   runtime's response streaming (lambda-streaming-runtime.ts; the reference is test/e2e/lambda-runtime-client.test.ts). The Response is handed over as soon as the function writes its
- *   prelude (status and headers) and its body grows as the function writes, while the invocation still runs, as
- *   behind a REST API in STREAM mode. A client aborting the request breaks the response stream, as a broken
- *   connection does.
+ *   runtime's response streaming (lambda-streaming-runtime.ts; the reference is test/e2e/lambda-runtime-client.test.ts).
+ *   The Response is handed over as soon as the function writes its prelude (status and headers) and its body grows
+ *   as the function writes, while the invocation still runs, as behind a REST API in STREAM mode. A client aborting
+ *   the request breaks the response stream, as a broken connection does.
  */
 import type { Context } from "aws-lambda";
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
