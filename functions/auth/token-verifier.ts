@@ -1,5 +1,5 @@
 /**
- * Verifies the caller's JWT with aws-jwt-verify (signature against the issuer's JWKS, `iss`, `aud`, `exp` required, `nbf`),
+ * Verifies the caller's JWT with aws-jwt-verify (signature against the issuer's JWKS, `iss`, `aud`, `exp` and `sub` required, `nbf`),
  * accepts access tokens only (no `crit`, no ID, logout or security event tokens: critical-header.ts, token-kind.ts),
  * and turns each failure into an AuthenticationError whose `reason` says precisely what was wrong.
  */
@@ -76,7 +76,8 @@ export function classifyVerificationError(err: unknown): AuthenticationError | K
 
 /**
  * Checks aws-jwt-verify cannot express, run once the signature, issuer and audience have passed: no `crit`, an access
- * token and no other kind, an expiry, Cognito-style audiences, allowed client applications, required claims.
+ * token and no other kind, an expiry, a subject (unless the issuer is set not to require one), Cognito-style
+ * audiences, allowed client applications, required claims.
  */
 function issuerChecks(issuer: IssuerConfig) {
   const kindRules = { requireAtJwt: issuer.requireAtJwt, markers: issuer.accessTokenMarkers };
@@ -87,6 +88,12 @@ function issuerChecks(issuer: IssuerConfig) {
     // aws-jwt-verify checks exp only when present (RFC 7519 makes it optional); a token without one would never
     // expire, and every corporate IdP sets it on access tokens.
     if (payload.exp === undefined) throw new AuthenticationError("token has no exp claim: tokens that never expire are not accepted", true);
+    // RFC 9068 §2.2 requires sub in JWT access tokens; without it a caller is anonymous to the policy (`jwt.sub`), the
+    // access log and the backend. aws-jwt-verify has already refused a sub that is not a string.
+    if (issuer.requireSub && (payload.sub === undefined || payload.sub === "")) {
+      const what = payload.sub === undefined ? "no sub claim" : "an empty sub claim";
+      throw new AuthenticationError(`token has ${what}: access tokens name their subject (RFC 9068 §2.2); requireSub false (JWT_REQUIRE_SUB) admits an issuer's tokens without one`, true);
+    }
     if (issuer.audienceClaim === "client_id") {
       // Cognito access tokens carry the app client in client_id and no aud (token_use was checked as a marker).
       const client = payload.client_id;

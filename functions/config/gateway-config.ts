@@ -85,6 +85,8 @@ export interface GatewayConfig {
    * - `JWT_REQUIRED_SCOPES`: scopes every token must carry (else 403 insufficient_scope);
    * - `JWT_REQUIRED_CLAIMS`: claims every token must carry (else 401);
    * - `JWT_REQUIRE_AT_JWT`: `true` to accept only tokens typed `at+jwt` (RFC 9068); default false (every preset's too).
+   * - `JWT_REQUIRE_SUB`: `false` to accept tokens without a `sub` claim, for an IdP whose access tokens omit it; default
+   *   true (RFC 9068 makes `sub` required in JWT access tokens), every preset's too.
    * Whatever the settings, only access tokens are accepted (see auth/token-kind.ts): no `crit` header, no ID, logout or
    * security event token.
    */

@@ -134,6 +134,13 @@ export interface IssuerConfig {
    * every access token so, and ID tokens and other JWTs it signs are refused whatever their claims.
    */
   requireAtJwt: boolean;
+  /**
+   * Whether every token must name its subject in a non-empty `sub` claim, as RFC 9068 §2.2 requires of JWT access
+   * tokens; a token without one is 401. Default true (every preset's too). Turn it off only for an issuer whose access
+   * tokens omit `sub` (a Keycloak client without the `basic` client scope, say): callers are then told apart by their
+   * client (`azp`/`client_id`) alone, and policies cannot name them by `jwt.sub`.
+   */
+  requireSub: boolean;
   /** The preset's own checks that a token is an access token (see PRESETS); none without a preset. */
   accessTokenMarkers: readonly AccessTokenMarker[];
   /** The preset the defaults came from, if any. */
@@ -155,6 +162,10 @@ const AUDIENCE_REQUIRED = "is required (one or more audiences, comma-separated)"
 /** A value with surrounding spaces removed, which must not be empty then. */
 const name = z.string().check(z.trim(), z.minLength(1));
 
+/** An on/off setting: a JSON boolean in JWT_ISSUERS, or the text `true` / `false` (every environment variable). */
+const onOff = () =>
+  z.optional(z.union([z.boolean(), z.pipe(z.enum(["true", "false"]), z.transform((v) => v === "true"))], { error: "must be true or false" }));
+
 /** One issuer as written in JWT_ISSUERS (or assembled from the single-issuer variables). */
 export const issuerEntrySchema = z.strictObject({
   issuer: z.string({ error: "is required" }).check(z.trim(), z.minLength(1, { error: "is required" })),
@@ -166,9 +177,8 @@ export const issuerEntrySchema = z.strictObject({
   clientIds: z.optional(list()),
   requiredScopes: z.optional(list()),
   requiredClaims: z.optional(list()),
-  requireAtJwt: z.optional(
-    z.union([z.boolean(), z.pipe(z.enum(["true", "false"]), z.transform((v) => v === "true"))], { error: "must be true or false" }),
-  ),
+  requireAtJwt: onOff(),
+  requireSub: onOff(),
 });
 
 export type IssuerEntry = z.input<typeof issuerEntrySchema>;
@@ -204,6 +214,8 @@ export function toIssuerConfig(entry: z.output<typeof issuerEntrySchema>): Issue
     requiredScopes: entry.requiredScopes ?? [],
     requiredClaims: entry.requiredClaims ?? [],
     requireAtJwt: entry.requireAtJwt ?? preset?.requireAtJwt ?? false,
+    // RFC 9068 makes `sub` required in JWT access tokens, and every preset's IdP sets it by default.
+    requireSub: entry.requireSub ?? true,
     accessTokenMarkers: preset?.accessTokenMarkers ?? [],
     preset: entry.preset,
   };
@@ -221,6 +233,7 @@ const SINGLE_ISSUER_VARIABLES: Readonly<Record<string, keyof IssuerEntry>> = {
   JWT_REQUIRED_SCOPES: "requiredScopes",
   JWT_REQUIRED_CLAIMS: "requiredClaims",
   JWT_REQUIRE_AT_JWT: "requireAtJwt",
+  JWT_REQUIRE_SUB: "requireSub",
 };
 
 export const ISSUER_VARIABLES = ["JWT_ISSUERS", ...Object.keys(SINGLE_ISSUER_VARIABLES)];
@@ -240,8 +253,9 @@ function entryProblems(raw: unknown, name: (field: string) => string): { config?
 /**
  * The trusted issuers, from JWT_ISSUERS (a JSON list of entries with the fields of IssuerConfig; `audience` and the
  * lists may be comma-separated strings) or from the single-issuer variables (JWT_ISSUER, JWT_AUDIENCE, JWKS_URI,
- * JWT_PRESET, ROLES_CLAIM, JWT_SCOPES_CLAIM, JWT_CLIENT_IDS, JWT_REQUIRED_SCOPES, JWT_REQUIRED_CLAIMS, and
- * JWT_REQUIRE_AT_JWT: `true` or `false`, default false or the preset's).
+ * JWT_PRESET, ROLES_CLAIM, JWT_SCOPES_CLAIM, JWT_CLIENT_IDS, JWT_REQUIRED_SCOPES, JWT_REQUIRED_CLAIMS,
+ * JWT_REQUIRE_AT_JWT: `true` or `false`, default false or the preset's, and JWT_REQUIRE_SUB: `true` or `false`,
+ * default true).
  */
 export function issuersFromEnv(env: Record<string, string | undefined>): { issuers: IssuerConfig[]; problems: string[] } {
   const singles = Object.keys(SINGLE_ISSUER_VARIABLES).filter((name) => env[name] !== undefined);

@@ -11,7 +11,8 @@
  * - header and payload are parsed with JSON.parse (last duplicate key wins, `__proto__` and `constructor` keys are
  *   removed) once, and that one parse is what is verified and what the caller's identity is read from;
  * - `exp`, `nbf`, `iat` must be numbers, `iss`, `sub`, `jti` and `scope` strings, `aud` a string or list of strings,
- *   or the token is malformed; `exp` must be there (aws-jwt-verify checks it only when present; the gateway insists);
+ *   or the token is malformed; `exp` must be there (aws-jwt-verify checks it only when present; the gateway insists),
+ *   and so must a non-empty `sub` (RFC 9068), unless the issuer is set to JWT_REQUIRE_SUB=false;
  * - `crit` is refused whatever it names (the gateway understands no JWS extension), and `typ` is compared as a media
  *   type: logout tokens and SETs are refused (test/e2e/token-kinds.test.ts has every token kind and preset).
  */
@@ -159,16 +160,16 @@ interface Reach {
  * Opens a session with `token`, lists the tools and calls echo and add in it: what the backend ran decides. A token
  * the gateway refuses gets no further than the initialize request.
  */
-async function reach(token: string): Promise<Reach> {
+async function reach(token: string, target: TestGateway = gateway): Promise<Reach> {
   const executedBefore = backend.executed.length;
-  const opened = await postRaw(gateway.url, INITIALIZE, bearer(token));
-  if (opened.status !== 200) return { status: opened.status, listed: [], ran: [], subject: gateway.logger.last().subject };
+  const opened = await postRaw(target.url, INITIALIZE, bearer(token));
+  if (opened.status !== 200) return { status: opened.status, listed: [], ran: [], subject: target.logger.last().subject };
   await opened.body?.cancel();
-  const subject = gateway.logger.last().subject;
+  const subject = target.logger.last().subject;
   const headers = { ...bearer(token), "mcp-session-id": opened.headers.get("mcp-session-id") ?? "", "mcp-protocol-version": PROTOCOL_VERSION };
-  expect((await postRaw(gateway.url, { jsonrpc: "2.0", method: "notifications/initialized" }, headers)).status).toBe(202);
+  expect((await postRaw(target.url, { jsonrpc: "2.0", method: "notifications/initialized" }, headers)).status).toBe(202);
 
-  const list = await postRaw(gateway.url, { jsonrpc: "2.0", id: 1, method: "tools/list" }, headers);
+  const list = await postRaw(target.url, { jsonrpc: "2.0", id: 1, method: "tools/list" }, headers);
   expect(list.status).toBe(200);
   const listed = ((await list.json()) as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name);
   const calls = [
@@ -176,7 +177,7 @@ async function reach(token: string): Promise<Reach> {
     { name: "add", arguments: { a: 1, b: 2 } },
   ];
   for (const [index, params] of calls.entries()) {
-    const call = await postRaw(gateway.url, { jsonrpc: "2.0", id: 2 + index, method: "tools/call", params }, headers);
+    const call = await postRaw(target.url, { jsonrpc: "2.0", id: 2 + index, method: "tools/call", params }, headers);
     expect(call.status).toBe(200);
     const body = (await call.json()) as { error?: { code: number; message: string } };
     // A refused call looks like a missing tool.
@@ -390,8 +391,16 @@ describe("claims of the wrong type", () => {
     expect(await reach(issued(payload("")))).toEqual({ status: 200, listed: [], ran: [], subject: "jsmith" });
   });
 
-  it("sub missing: accepted without a subject; roles still decide, and a rule on jwt.sub does not hold", async () => {
-    const outcome = await reach(issued(payload('"roles":["admin"]', ["sub"])));
+  // RFC 9068 §2.2: sub is required in JWT access tokens.
+  it("sub missing or empty: refused, even when the issuer signed it", async () => {
+    await expectRefused(issued(payload('"roles":["admin"]', ["sub"])), /^token has no sub claim: access tokens name their subject \(RFC 9068 §2\.2\)/);
+    await expectRefused(issued(payload('"roles":["admin"],"sub":""')), /^token has an empty sub claim: /);
+  });
+
+  it("sub missing, from an issuer set to JWT_REQUIRE_SUB=false: accepted without a subject; roles still decide, and a rule on jwt.sub does not hold", async () => {
+    const lenient = await startGateway(gatewayEnv({ JWT_REQUIRE_SUB: "false" }));
+    extraGateways.push(lenient);
+    const outcome = await reach(issued(payload('"roles":["admin"]', ["sub"])), lenient);
     expect(outcome).toEqual({ status: 200, listed: ["echo", "add"], ran: ["echo", "add"], subject: undefined });
   });
 

@@ -42,6 +42,7 @@ describe("loadConfigFromEnv: defaults", () => {
           requiredScopes: [],
           requiredClaims: [],
           requireAtJwt: false,
+          requireSub: true,
           accessTokenMarkers: [],
           preset: undefined,
         },
@@ -342,6 +343,52 @@ describe("loadConfigFromEnv: requireAtJwt", () => {
       "JWT_ISSUERS[1].requireAtJwt must be true or false",
     ]);
     expect(problems(issuersEnv([entry({ requireAtJwt: 1 })]))).toEqual(["JWT_ISSUERS[0].requireAtJwt must be true or false"]);
+  });
+});
+
+describe("loadConfigFromEnv: requireSub", () => {
+  it("is on by default, with or without a preset (RFC 9068 makes sub required)", () => {
+    expect(loadConfigFromEnv(MINIMAL).issuers[0]?.requireSub).toBe(true);
+    for (const preset of Object.keys(PRESETS)) {
+      expect([preset, loadConfigFromEnv({ ...MINIMAL, JWT_PRESET: preset }).issuers[0]?.requireSub]).toEqual([preset, true]);
+    }
+  });
+
+  it("is read from JWT_REQUIRE_SUB", () => {
+    expect(loadConfigFromEnv({ ...MINIMAL, JWT_REQUIRE_SUB: "false" }).issuers[0]?.requireSub).toBe(false);
+    expect(loadConfigFromEnv({ ...MINIMAL, JWT_REQUIRE_SUB: "true" }).issuers[0]?.requireSub).toBe(true);
+    expect(loadConfigFromEnv({ ...MINIMAL, JWT_PRESET: "keycloak", JWT_REQUIRE_SUB: "false" }).issuers[0]?.requireSub).toBe(false);
+  });
+
+  it("refuses anything but true or false in JWT_REQUIRE_SUB, naming the variable", () => {
+    for (const value of ["no", "0", "FALSE", "off"]) {
+      expect(problems({ ...MINIMAL, JWT_REQUIRE_SUB: value })).toEqual(["JWT_REQUIRE_SUB must be true or false"]);
+    }
+  });
+
+  it("is read per JWT_ISSUERS entry, as a boolean or its text, on unless turned off", () => {
+    const config = loadConfigFromEnv(
+      issuersEnv([
+        entry({ requireSub: false }),
+        entry({ issuer: "https://b.example.com", requireSub: "false" }),
+        entry({ issuer: "https://c.example.com", requireSub: true, preset: "cognito" }),
+        entry({ issuer: "https://d.example.com" }),
+      ]),
+    );
+    expect(config.issuers.map((i) => i.requireSub)).toEqual([false, false, true, true]);
+  });
+
+  it("refuses another value in an entry, naming the entry and field", () => {
+    expect(problems(issuersEnv([entry({ requireSub: "no" })]))).toEqual(["JWT_ISSUERS[0].requireSub must be true or false"]);
+    expect(problems(issuersEnv([entry({}), entry({ issuer: "https://b.example.com", requireSub: 0 })]))).toEqual([
+      "JWT_ISSUERS[1].requireSub must be true or false",
+    ]);
+  });
+
+  it("cannot be set beside JWT_ISSUERS", () => {
+    expect(problems({ ...issuersEnv([entry({})]), JWT_REQUIRE_SUB: "false" })).toEqual([
+      "JWT_ISSUERS and JWT_REQUIRE_SUB are both set; describe every issuer in JWT_ISSUERS",
+    ]);
   });
 });
 
