@@ -8,8 +8,9 @@
  */
 import { Environment, serialize, type ASTNode } from "@marcbachmann/cel-js";
 import { PolicyError } from "../errors.js";
+import { checkCel } from "./cel-schema.js";
 import { children, itemsTested, mentionsItem, topLevelConjuncts, type ItemRef } from "./rule-scope.js";
-import type { Identity, PolicyItem } from "./types.js";
+import type { Identity, ItemKind, PolicyItem } from "./types.js";
 
 /** true, false, or "unknown" (depends on arguments not known yet). */
 export type Truth = boolean | "unknown";
@@ -35,7 +36,10 @@ export interface CelCondition {
 /** The CEL activation of one caller and item: `mcp` and `jwt`. */
 export type CelVariables = Record<string, unknown>;
 
-/** The CEL variables a rule may use (agentgateway's names); anything else is refused when the policy loads. */
+/**
+ * The environment conditions are evaluated in: `mcp` and `jwt` as untyped maps, as agentgateway reads them. What a
+ * condition may read of them is checked when the policy loads, against the fields the gateway binds (cel-schema.ts).
+ */
 const cel = new Environment();
 cel.registerVariable("mcp", "map");
 cel.registerVariable("jwt", "map");
@@ -137,20 +141,39 @@ export function itemKindsRead(node: ASTNode): string[] {
   return [...own, ...children(node).flatMap(itemKindsRead)];
 }
 
-/** Parses and type-checks a condition; throws PolicyError naming `origin` when it is not a valid boolean condition. */
-export function compileCelCondition(origin: string, expression: string): CelCondition {
+/**
+ * A condition that is not valid: the message names `origin`; `offset`, when known, is where in the condition the
+ * problem is (0-based), for the document's own position (compile.ts adds the line and column).
+ */
+export class CelConditionError extends PolicyError {
+  constructor(
+    message: string,
+    readonly offset: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "CelConditionError";
+  }
+}
+
+/**
+ * Parses and type-checks a condition; throws CelConditionError naming `origin` when it is not a valid boolean
+ * condition over the variables the gateway provides. `kind`: the condition is only ever judged for items of that
+ * kind (a grant's `when`), so `mcp` holds only that kind.
+ */
+export function compileCelCondition(origin: string, expression: string, kind?: ItemKind): CelCondition {
   let evaluate: Evaluator;
   try {
     evaluate = cel.parse(expression);
   } catch (err) {
-    throw new PolicyError(`${origin}: CEL does not parse: ${firstLine(err)}`, { cause: err });
+    const range = (err as { range?: { start: number } }).range;
+    throw new CelConditionError(`${origin}: CEL does not parse: ${firstLine(err)}`, range?.start, { cause: err });
   }
-  const check = evaluate.check();
-  if (!check.valid) {
-    throw new PolicyError(`${origin}: CEL is not valid here (only mcp.* and jwt.* are available): ${firstLine(check.error)}`);
-  }
+  const check = checkCel(expression, kind);
+  if (!check.valid) throw new CelConditionError(`${origin}: CEL is not valid here: ${check.message}`, check.offset);
   if (check.type !== "bool" && check.type !== "dyn") {
-    throw new PolicyError(`${origin}: a rule must be a boolean condition, but this one gives ${check.type}`);
+    const type = check.type.startsWith("Gateway_") ? "an object of the gateway's" : check.type;
+    throw new CelConditionError(`${origin}: a rule must be a boolean condition, but this one gives ${type}`, 0);
   }
   const usesArguments = readsArguments(evaluate.ast);
   const listing = usesArguments ? threeValued(evaluate.ast) : undefined;

@@ -1,13 +1,14 @@
 /**
- * Compiles policy documents into rules that can be evaluated many times: glob patterns become regular expressions
- * and CEL conditions are parsed and type-checked once per policy load, never per request.
+ * Compiles policy documents into rules that can be evaluated many times: glob patterns become regular expressions and CEL conditions are parsed and type-checked once per policy load, never per request.
  */
+import { PolicyError } from "../errors.js";
 import type { GrantDefinition, NamedPolicyDocument } from "./document.js";
-import { compileCelCondition, type CelCondition, type CelVariables, type Truth } from "./cel-condition.js";
+import { CelConditionError, compileCelCondition, type CelCondition, type CelVariables, type Truth } from "./cel-condition.js";
 import { globToRegExp, isGlobPattern, literalPrefix } from "./glob.js";
 import { indexRules, type RuleIndex } from "./rule-index.js";
 import type { ItemRef } from "./rule-scope.js";
 import type { Identity, ItemKind, PolicyItem } from "./types.js";
+import { atPosition, type DocumentPlace } from "./yaml-position.js";
 
 export type { Truth };
 
@@ -64,7 +65,8 @@ function compileGrant(origin: string, kind: ItemKind, pattern: string, grant: Gr
   const matchesName = globToRegExp(pattern);
   const anyone = grant.roles.includes(ANY_ROLE);
   const allowed = new Set(grant.roles);
-  const condition: CelCondition | undefined = grant.when === undefined ? undefined : compileCelCondition(`${origin}.when`, grant.when);
+  // The grant is judged only for items of its section: its condition sees that kind alone under `mcp`.
+  const condition: CelCondition | undefined = grant.when === undefined ? undefined : compileCelCondition(`${origin}.when`, grant.when, kind);
   const hasRole = (identity: Identity) => anyone || identity.roles.some((role) => allowed.has(role));
   return {
     effect: "allow",
@@ -80,6 +82,23 @@ function compileGrant(origin: string, kind: ItemKind, pattern: string, grant: Gr
   };
 }
 
+/**
+ * Runs `compile` for one place of a document; a refusal gets the place's line and column in the document's text
+ * (and, for a CEL condition, the column of the problem in it).
+ */
+function atPlace<T>(document: NamedPolicyDocument, placeOf: () => DocumentPlace, origin: string, compile: () => T): T {
+  try {
+    return compile();
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    const offset = err instanceof CelConditionError ? err.offset : undefined;
+    const position = document.locate?.({ ...placeOf(), offset });
+    const fallback = position === undefined && offset !== undefined ? ` (column ${offset + 1} of the condition)` : "";
+    const message = err instanceof CelConditionError ? err.message : `${origin}: ${err.message}`;
+    throw new PolicyError(`${message}${atPosition(position)}${fallback}`, { cause: err });
+  }
+}
+
 /** Merges and compiles documents; throws PolicyError naming the document and the rule that is wrong. */
 export function compilePolicy(documents: readonly NamedPolicyDocument[]): CompiledPolicy {
   const all = compileRules(documents);
@@ -91,15 +110,23 @@ export function compilePolicy(documents: readonly NamedPolicyDocument[]): Compil
 
 function compileRules(documents: readonly NamedPolicyDocument[]): CompiledRule[] {
   const rules: CompiledRule[] = [];
-  for (const { origin, document } of documents) {
+  for (const named of documents) {
+    const { origin, document } = named;
     for (const [section, kind] of GRANT_SECTIONS) {
       for (const [pattern, grant] of Object.entries(document[section] ?? {})) {
-        rules.push(compileGrant(`${origin} ${section}.${pattern}`, kind, pattern, grant));
+        const grantOrigin = `${origin} ${section}.${pattern}`;
+        const place = () => (grant.when === undefined ? { path: [section, pattern], key: true } : { path: [section, pattern, "when"] });
+        rules.push(atPlace(named, place, grantOrigin, () => compileGrant(grantOrigin, kind, pattern, grant)));
       }
     }
     document.rules.forEach((rule, index) => {
       const ruleOrigin = `${origin} rules[${index}]`;
-      const condition = compileCelCondition(ruleOrigin, rule.expression);
+      // A rule is a CEL string, or an object whose one key (allow, deny, require) holds the string.
+      const place = () => {
+        const inObject = { path: ["rules", index, rule.effect] };
+        return named.locate?.(inObject) ? inObject : { path: ["rules", index] };
+      };
+      const condition = atPlace(named, place, ruleOrigin, () => compileCelCondition(ruleOrigin, rule.expression));
       rules.push({
         effect: rule.effect,
         origin: ruleOrigin,

@@ -26,6 +26,7 @@ import "../zod-messages.js";
 import { PolicyError } from "../errors.js";
 import { parseYaml } from "./yaml.js";
 import { formatYamlPath } from "./yaml-path.js";
+import { atPosition, locate, type DocumentPlace, type SourcePosition } from "./yaml-position.js";
 
 const ROLES_EXPECTED = "must be a role name or a non-empty list of role names";
 
@@ -107,6 +108,18 @@ export interface PolicySourceText {
 export interface NamedPolicyDocument {
   origin: string;
   document: PolicyDocument;
+  /**
+   * Where a place of the document is in its text, for messages. Places are those of the parsed document: `rules[i]`
+   * counts the mcpAuthorization rules after the top-level ones, as rule origins do. Absent without a text.
+   */
+  locate?(place: DocumentPlace): SourcePosition | undefined;
+}
+
+/** The path in the text of a place of the parsed document (the merged `rules` list back to where each was written). */
+function sourcePath(path: ReadonlyArray<PropertyKey>, topLevelRules: number): ReadonlyArray<PropertyKey> {
+  const [section, index, ...rest] = path;
+  if (section !== "rules" || typeof index !== "number" || index < topLevelRules) return path;
+  return ["mcpAuthorization", "rules", index - topLevelRules, ...rest];
 }
 
 /** Parses and validates one document; errors name the origin, the place in the document and what was wrong. */
@@ -120,8 +133,10 @@ export function parsePolicyDocument({ origin, text }: PolicySourceText): NamedPo
   if (raw === null || raw === undefined) throw new PolicyError(`${origin}: the document is empty`);
   const result = policyDocumentSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${formatYamlPath(issue.path)}: ${issue.message}`);
+    const problems = result.error.issues.map((issue) => `${formatYamlPath(issue.path)}: ${issue.message}${atPosition(locate(text, { path: issue.path }))}`);
     throw new PolicyError(`${origin}: ${problems.join("; ")}`);
   }
-  return { origin, document: result.data };
+  const rules = (raw as { rules?: unknown }).rules;
+  const topLevelRules = Array.isArray(rules) ? rules.length : 0;
+  return { origin, document: result.data, locate: (place) => locate(text, { ...place, path: sourcePath(place.path, topLevelRules) }) };
 }

@@ -18,9 +18,12 @@ function refusal(text: string, origin = "policy.yaml"): string {
 describe("parsePolicyDocument: agentgateway form", () => {
   it("reads the walkthrough file exactly as agentgateway's docs write it", () => {
     const text = `rules:\n- 'mcp.tool.name == "echo" && "admin" in jwt.roles'`;
-    expect(parsePolicyDocument({ origin: "walkthrough.yaml", text })).toEqual({
+    expect(parsePolicyDocument({ origin: "walkthrough.yaml", text })).toMatchObject({
       origin: "walkthrough.yaml",
       document: { rules: [{ effect: "allow", expression: 'mcp.tool.name == "echo" && "admin" in jwt.roles' }] },
+    });
+    expect(parsePolicyDocument({ origin: "walkthrough.yaml", text }).document).toEqual({
+      rules: [{ effect: "allow", expression: 'mcp.tool.name == "echo" && "admin" in jwt.roles' }],
     });
   });
 
@@ -92,7 +95,7 @@ describe("parsePolicyDocument: refusals name the origin and the place", () => {
 
   it("an empty role list, at its path", () => {
     const message = refusal("tools:\n  echo: []");
-    expect(message).toBe("policy.yaml: tools.echo: must be a role name, a non-empty list of role names, or { roles, when }");
+    expect(message).toBe("policy.yaml: tools.echo: must be a role name, a non-empty list of role names, or { roles, when } (line 2, column 9)");
   });
 
   it("an empty role name", () => {
@@ -147,12 +150,12 @@ describe("parsePolicyDocument: refusals name the origin and the place", () => {
   });
 
   it("an empty CEL rule", () => {
-    expect(refusal("rules:\n- ''")).toBe("policy.yaml: rules[0]: a CEL rule must not be empty");
-    expect(refusal("rules:\n- deny: ''")).toBe("policy.yaml: rules[0]: a CEL rule must not be empty");
+    expect(refusal("rules:\n- ''")).toBe("policy.yaml: rules[0]: a CEL rule must not be empty (line 2, column 4)");
+    expect(refusal("rules:\n- deny: ''")).toBe("policy.yaml: rules[0]: a CEL rule must not be empty (line 2, column 3)");
   });
 
   it("an empty name pattern", () => {
-    expect(refusal('tools:\n  "": [admin]')).toBe('policy.yaml: tools[""]: a name or pattern must not be empty');
+    expect(refusal('tools:\n  "": [admin]')).toBe('policy.yaml: tools[""]: a name or pattern must not be empty (line 2, column 7)');
   });
 
   it("reports every problem of a document at once", () => {

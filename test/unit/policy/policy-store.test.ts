@@ -81,7 +81,7 @@ describe("PolicyStore", () => {
     expect(await policies.current()).toBe(good);
     const failures = logger.lines.filter((l) => l.message === "policy reload failed; keeping the last good policy");
     expect(failures).toHaveLength(2);
-    expect(failures[0]?.fields.error).toBe(`${file}: tools.echo: must be a role name, a non-empty list of role names, or { roles, when }`);
+    expect(failures[0]?.fields.error).toBe(`${file}: tools.echo: must be a role name, a non-empty list of role names, or { roles, when } (line 2, column 9)`);
   });
 
   it("counts every failed load", async () => {
