@@ -1,5 +1,10 @@
-/** `mcp-sso-gateway <command>`: dispatches to one module per command. */
+/**
+ * `mcp-sso-gateway <command>`: dispatches to one module per command. Help asked for goes to stdout (exit 0); mistakes
+ * and failures go to stderr as one message without a stack trace (exit 2 for usage and configuration, 1 otherwise).
+ */
 import { ConfigError } from "../errors.js";
+import { CommandFailure } from "./command-failure.js";
+import { UsageError } from "./usage-error.js";
 
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
   serve: { summary: "run the gateway locally (configured by environment variables, as the Lambda is)", run: async (a) => (await import("./serve.js")).serve(a) },
@@ -9,24 +14,45 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
   demo: { summary: "run the enterprise SSO walkthrough: demo identity provider, echo MCP server and gateway", run: async (a) => (await import("./demo.js")).demo(a) },
 };
 
+const HELP_WORDS = ["help", "--help", "-h"];
+
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(8)}${summary}`);
   return `Usage: mcp-sso-gateway <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun 'mcp-sso-gateway <command> --help' for a command's options.`;
 }
 
-const [name, ...args] = process.argv.slice(2);
-const command = name === undefined ? undefined : Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-if (!command) {
-  console.error(name && !["help", "--help", "-h"].includes(name) ? `Unknown command: ${name}\n\n${usage()}` : usage());
-  process.exit(name && !["help", "--help", "-h"].includes(name) ? 2 : 0);
+/** The command to run and its arguments; `help <command>` is that command's --help. */
+function chosenCommand(argv: string[]): { run: (args: string[]) => Promise<void>; args: string[] } {
+  const [name, ...args] = argv;
+  if (name === undefined) throw new UsageError(`a command is required\n\n${usage()}`);
+  if (HELP_WORDS.includes(name)) {
+    const [topic, ...extra] = args;
+    if (topic === undefined) return { run: async () => console.log(usage()), args: [] };
+    if (extra.length > 0) throw new UsageError(`help takes one command name, not ${args.length}\n\n${usage()}`);
+    return { run: commandNamed(topic).run, args: ["--help"] };
+  }
+  return { run: commandNamed(name).run, args };
 }
+
+function commandNamed(name: string): (typeof COMMANDS)[string] {
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) throw new UsageError(`Unknown command: ${name}\n\n${usage()}`);
+  return command;
+}
+
 try {
-  await command.run(args);
+  const { run, args } = chosenCommand(process.argv.slice(2));
+  await run(args);
 } catch (err) {
-  // Configuration and usage problems are the user's to fix: say what is wrong, without a stack trace.
-  if (err instanceof ConfigError || (err instanceof Error && err.name === "UsageError")) {
+  // Configuration and usage problems are the user's to fix, and so is a failure a command reports: say what is wrong,
+  // without a stack trace. Anything else is a bug, and its stack trace is wanted.
+  if (err instanceof ConfigError || err instanceof UsageError) {
     console.error(err.message);
     process.exit(2);
+  }
+  if (err instanceof CommandFailure) {
+    console.error(err.message);
+    process.exit(1);
   }
   throw err;
 }

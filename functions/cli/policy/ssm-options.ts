@@ -4,9 +4,10 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
+import { CommandFailure } from "../command-failure.js";
 import { UsageError, parseOrUsage } from "../usage-error.js";
 
-export { parseOrUsage };
+export { CommandFailure, parseOrUsage };
 
 /** Options every SSM subcommand takes; spread into each one's parseArgs options. */
 export const SSM_OPTIONS = {
@@ -20,13 +21,6 @@ export const SSM_OPTIONS_HELP = `  --path PATH          the policy path in SSM P
                        PolicySsmPath output), e.g. /mcp-sso-gateway/McpSsoGateway/policies
   --region REGION      AWS region (default: the SDK's usual resolution, AWS_REGION, the profile...)`;
 
-/** A failure the user can act on (invalid document, SSM refused, nothing stored): printed as is, no stack trace. */
-export class CommandFailure extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "CommandFailure";
-  }
-}
 
 /** Runs a subcommand body, turning a CommandFailure into its message on stderr and `failureCode`. */
 export async function reportFailures(failureCode: number, body: () => Promise<number>): Promise<number> {
