@@ -1,10 +1,11 @@
 /**
- * Compiles policy documents into rules that can be evaluated many times: glob patterns become regular expressions and CEL conditions are parsed and type-checked once per policy load, never per request.
+ * Compiles policy documents into rules that can be evaluated many times: glob patterns and URI templates become
+ * regular expressions and CEL conditions are parsed and type-checked once per policy load, never per request.
  */
 import { PolicyError } from "../errors.js";
 import type { GrantDefinition, NamedPolicyDocument } from "./document.js";
 import { CelConditionError, compileCelCondition, type CelCondition, type CelVariables, type Truth } from "./cel-condition.js";
-import { globToRegExp, isGlobPattern, literalPrefix } from "./glob.js";
+import { grantPattern } from "./grant-pattern.js";
 import { indexRules, type RuleIndex } from "./rule-index.js";
 import type { ItemRef } from "./rule-scope.js";
 import type { Identity, ItemKind, PolicyItem } from "./types.js";
@@ -62,7 +63,7 @@ const GRANT_SECTIONS: ReadonlyArray<readonly ["tools" | "prompts" | "resources",
 const ANY_ROLE = "*";
 
 function compileGrant(origin: string, kind: ItemKind, pattern: string, grant: GrantDefinition): CompiledRule {
-  const matchesName = globToRegExp(pattern);
+  const key = grantPattern(kind, pattern);
   const anyone = grant.roles.includes(ANY_ROLE);
   const allowed = new Set(grant.roles);
   // The grant is judged only for items of its section: its condition sees that kind alone under `mcp`.
@@ -72,12 +73,12 @@ function compileGrant(origin: string, kind: ItemKind, pattern: string, grant: Gr
     effect: "allow",
     origin,
     holds: (identity, item, variables) => {
-      if (item.kind !== kind || !matchesName.test(item.name)) return false;
+      if (item.kind !== kind || !key.matches(item.name, item.template === true)) return false;
       if (!hasRole(identity)) return false;
       return condition ? condition.evaluate(identity, item, variables) : true;
     },
-    // The pattern is tested by the regular expression above in any case; name and prefix only narrow the lookup.
-    appliesTo: [isGlobPattern(pattern) ? { kind, prefix: literalPrefix(pattern) } : { kind, name: pattern }],
+    // The key is matched in full above in any case; name and prefix only narrow the lookup.
+    appliesTo: [key.appliesTo],
     forCaller: (identity) => (!hasRole(identity) || condition?.forCaller?.(identity) === false ? false : undefined),
   };
 }
@@ -94,6 +95,7 @@ function atPlace<T>(document: NamedPolicyDocument, placeOf: () => DocumentPlace,
     const offset = err instanceof CelConditionError ? err.offset : undefined;
     const position = document.locate?.({ ...placeOf(), offset });
     const fallback = position === undefined && offset !== undefined ? ` (column ${offset + 1} of the condition)` : "";
+    // A grant key refused by grantPattern names the key only: the origin says where it is.
     const message = err instanceof CelConditionError ? err.message : `${origin}: ${err.message}`;
     throw new PolicyError(`${message}${atPosition(position)}${fallback}`, { cause: err });
   }

@@ -12,6 +12,7 @@
  *   summarize: ["*"]
  * resources:              # matched against the resource URI (templates: their uriTemplate)
  *   "docs://public/*": ["*"]
+ *   "docs://page/{id}": [employee]   # a URI template: the template, and URIs it expands to (uri-template.ts)
  *
  * # agentgateway form: its mcpAuthorization rules, CEL strings (= allow) or allow/deny/require objects.
  * rules:
@@ -27,6 +28,7 @@ import { PolicyError } from "../errors.js";
 import { parseYaml } from "./yaml.js";
 import { formatYamlPath } from "./yaml-path.js";
 import { atPosition, locate, type DocumentPlace, type SourcePosition } from "./yaml-position.js";
+import { isTemplateKey, readTemplateKey } from "./uri-template.js";
 
 const ROLES_EXPECTED = "must be a role name or a non-empty list of role names";
 
@@ -58,6 +60,16 @@ const grants = z.record(z.string(), grant).check(
   }),
 );
 
+/** Resource grants: keys with `{...}` are URI templates, and only level-1 `{name}` expressions are accepted. */
+const resourceGrants = grants.check(
+  z.superRefine((record, ctx) => {
+    for (const key of Object.keys(record)) {
+      const read = isTemplateKey(key) ? readTemplateKey(key) : undefined;
+      if (read?.kind === "refused") ctx.addIssue({ code: "custom", path: [key], message: read.reason });
+    }
+  }),
+);
+
 const celRule = z.string();
 
 export const ruleSchema = z
@@ -85,7 +97,7 @@ export const policyDocumentSchema = z.pipe(
     dryRun: z.optional(z.boolean()),
     tools: z.optional(grants),
     prompts: z.optional(grants),
-    resources: z.optional(grants),
+    resources: z.optional(resourceGrants),
     rules: z.optional(z.array(ruleSchema)),
     mcpAuthorization: z.optional(z.strictObject({ rules: z.array(ruleSchema) })),
   }),

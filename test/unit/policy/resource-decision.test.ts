@@ -154,16 +154,17 @@ describe("every reading judged by the whole policy", () => {
 describe("resource templates: judged as written", () => {
   const exactTemplate = policy('resources:\n  "docs://public/{name}": [employee]');
 
-  it("an exact template grant holds for the template as listed, though WHATWG would encode its braces", () => {
+  it("a template grant holds for the template as listed, though WHATWG would encode its braces", () => {
     expect(decide(exactTemplate, anyone, template("docs://public/{name}"))).toEqual({
       allowed: true,
       rule: "a.yaml resources.docs://public/{name}",
       explanation: "allowed by a.yaml resources.docs://public/{name}",
     });
-    // The same string as a URI to read is judged under its readings.
-    expect(decide(exactTemplate, anyone, resource("docs://public/{name}")).explanation).toBe(
-      'as a backend may read it (WHATWG-normalised: "docs://public/%7Bname%7D"), no rule allows it (default deny)',
-    );
+    // Another template is not this one, even where a variable could stand for its expression.
+    expect(decide(exactTemplate, anyone, template("docs://public/{other}")).allowed).toBe(false);
+    expect(decide(exactTemplate, anyone, template("docs://public/{+path}")).allowed).toBe(false);
+    // The same string as a URI to read is an expansion (the value "{name}"), under every reading.
+    expect(decide(exactTemplate, anyone, resource("docs://public/{name}")).allowed).toBe(true);
   });
 
   it("is not read otherwise: an upper-case scheme stays as written", () => {
