@@ -197,18 +197,18 @@ describe("policy diff", () => {
 });
 
 describe("policy history and rollback", () => {
-  it("lists versions newest first, with date, user and first line", async () => {
+  it("lists versions newest first, with date, user and what each changed", async () => {
     const path = newPath();
     await seed(`${path}/main`, ECHO, SEARCH, "# nothing at all\ntools: {}\n");
     const run = await policy("history", "--path", path, "--name", "main");
     expect(run.code, run.stderr).toBe(0);
     const [title, header, ...rows] = run.stdout.trim().split("\n");
     expect(title).toBe(`${path}/main`);
-    expect(header).toMatch(/^VERSION\s+DATE\s+USER\s+FIRST LINE$/);
+    expect(header).toMatch(/^VERSION\s+DATE\s+USER\s+CHANGE$/);
     expect(rows.map((row) => row.split(/\s{2,}/))).toEqual([
-      ["3", expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), expect.any(String), "# nothing at all"],
-      ["2", expect.any(String), expect.any(String), "# everyone may search"],
-      ["1", expect.any(String), expect.any(String), "# everyone may echo"],
+      ["3", expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), expect.any(String), "+2 -3 lines: tools.search_docs removed"],
+      ["2", expect.any(String), expect.any(String), "+2 -2 lines: tools.search_docs added, tools.echo removed"],
+      ["1", expect.any(String), expect.any(String), "created, 3 lines"],
     ]);
     expect(expectFailure(await policy("history", "--path", path, "--name", "nope"), 1).trim()).toMatch(
       new RegExp(`^could not read the history of ${path}/nope: ParameterNotFound`),

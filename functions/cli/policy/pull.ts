@@ -1,13 +1,14 @@
 /** `mcp-sso-gateway policy pull`: prints the documents stored under the policy path, or one of them. */
 import { parseArgs } from "node:util";
 import type { PolicySubcommand } from "./command.js";
-import { getDocument, listDocuments, ssmClient, type StoredDocument } from "./ssm-documents.js";
+import { getDocument, listDocuments, ssmClient } from "./ssm-documents.js";
 import { CommandFailure, SSM_OPTIONS, SSM_OPTIONS_HELP, documentName, parseOrUsage, policyPath, positionals, reportFailures } from "./ssm-options.js";
 
 const HELP = `Usage: mcp-sso-gateway policy pull --path PATH [--name NAME]
 
 Prints the document stored as PATH/NAME exactly as stored (so 'pull --name main > main.yaml' round-trips), or every
-document under PATH, as the gateway merges them, each after a '# <parameter> (version N)' line when there are several.
+document under PATH, in the order the gateway merges them, each after a '# <parameter> (version N)' line (one
+document too, so the output always says where it came from).
 ${SSM_OPTIONS_HELP}
   --name NAME          only this document`;
 
@@ -25,21 +26,15 @@ async function run(args: string[]): Promise<number> {
 
   return reportFailures(1, async () => {
     const client = ssmClient(values.region);
-    let documents: StoredDocument[];
-    if (name === undefined) {
-      documents = await listDocuments(client, path);
-      if (documents.length === 0) throw new CommandFailure(`no policy documents under ${path}`);
-    } else {
+    if (name !== undefined) {
       const document = await getDocument(client, `${path}/${name}`);
       if (!document) throw new CommandFailure(`no policy document ${path}/${name}`);
-      documents = [document];
+      process.stdout.write(document.text);
+      return 0;
     }
-    const [only] = documents;
-    if (documents.length === 1 && only) {
-      process.stdout.write(only.text);
-    } else {
-      process.stdout.write(documents.map((d) => `# ${d.name} (version ${d.version})\n${withNewline(d.text)}`).join("\n"));
-    }
+    const documents = await listDocuments(client, path);
+    if (documents.length === 0) throw new CommandFailure(`no policy documents under ${path}`);
+    process.stdout.write(documents.map((d) => `# ${d.name} (version ${d.version})\n${withNewline(d.text)}`).join("\n"));
     return 0;
   });
 }

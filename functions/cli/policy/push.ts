@@ -8,7 +8,8 @@ const HELP = `Usage: mcp-sso-gateway policy push FILE --path PATH [--name NAME] 
 
 Validates FILE as the gateway would, merged with the other documents under PATH, and writes it to the SSM parameter
 PATH/NAME as a new version (String; Standard tier up to 4096 bytes, Advanced up to 8192). Nothing is written when
-the document, or the merged policy it would make, is invalid. The gateway picks it up within its cache time.
+the document, or the merged policy it would make, is invalid, nor when the newest version already holds exactly
+FILE's content ('unchanged'). The gateway picks it up within its cache time.
 ${SSM_OPTIONS_HELP}
   --name NAME          the parameter under PATH (default: FILE's name without its extension)
   --dry-run-check      check everything and say what would be written, but write nothing`;
@@ -33,6 +34,10 @@ async function run(args: string[]): Promise<number> {
     const client = ssmClient(values.region);
     const merged = checkBeforeWriting(path, parameter, { origin: file, text }, await listDocuments(client, path));
     const plan = await planWrite(client, parameter, text, tier);
+    if (plan.unchangedVersion !== undefined) {
+      console.log(`unchanged: ${parameter} version ${plan.unchangedVersion} already holds ${file}; nothing written`);
+      return 0;
+    }
     if (values["dry-run-check"]) {
       console.log(`would push ${parameter} (${plan.tier}): ${file} is valid, and so is the merged policy of ${merged} document(s) under ${path}; nothing written`);
       return 0;

@@ -11,7 +11,8 @@ import { UsageError } from "../usage-error.js";
 const HELP = `Usage: mcp-sso-gateway policy rollback --path PATH --name NAME --to VERSION
 
 Writes the content of version VERSION of PATH/NAME as its newest version, after validating it with the other
-documents under PATH as 'policy push' does ('policy history' lists the versions).
+documents under PATH as 'policy push' does ('policy history' lists the versions). Nothing is written when the newest
+version already holds that content ('unchanged').
 ${SSM_OPTIONS_HELP}
   --name NAME          the parameter under PATH
   --to VERSION         the version whose content to restore`;
@@ -47,7 +48,12 @@ async function run(args: string[]): Promise<number> {
     const origin = `${parameter} version ${target}`;
     const tier = tierFor(old.Value, origin, path);
     checkBeforeWriting(path, parameter, { origin, text: old.Value }, await listDocuments(client, path));
-    const version = await write(client, await planWrite(client, parameter, old.Value, tier));
+    const plan = await planWrite(client, parameter, old.Value, tier);
+    if (plan.unchangedVersion !== undefined) {
+      console.log(`unchanged: ${parameter} version ${plan.unchangedVersion} already holds the content of version ${target}; nothing written`);
+      return 0;
+    }
+    const version = await write(client, plan);
     console.log(`rolled back ${parameter} to the content of version ${target} as version ${version}`);
     return 0;
   });

@@ -148,12 +148,17 @@ export interface WritePlan {
   name: string;
   text: string;
   tier: Tier;
+  /**
+   * The newest version, when it already holds exactly this text: writing would only add a version with nothing new
+   * in it, so nothing is written.
+   */
+  unchangedVersion: number | undefined;
 }
 
 /**
  * Plans writing `text` to `name`: the parameter must not be the stack's, nor a SecureString (written back as a
- * String its content would no longer be encrypted), and an Advanced parameter stays Advanced (SSM cannot turn one
- * back into a Standard parameter).
+ * String its content would no longer be encrypted), an Advanced parameter stays Advanced (SSM cannot turn one back
+ * into a Standard parameter), and a text the newest version already holds is not written again.
  */
 export async function planWrite(client: SSMClient, name: string, text: string, tier: Tier): Promise<WritePlan> {
   const current = await describeParameter(client, name);
@@ -163,7 +168,13 @@ export async function planWrite(client: SSMClient, name: string, text: string, t
         "update it with 'aws ssm put-parameter --type SecureString --overwrite' to keep it encrypted",
     );
   }
-  return { name, text, tier: current?.tier === "Advanced" ? "Advanced" : tier };
+  const newest = current ? await getDocument(client, name) : undefined;
+  return {
+    name,
+    text,
+    tier: current?.tier === "Advanced" ? "Advanced" : tier,
+    unchangedVersion: newest?.text === text ? newest.version : undefined,
+  };
 }
 
 /** Refuses a write to the parameter the CDK stack owns. */
