@@ -1,32 +1,102 @@
 /** `mcp-sso-gateway token`: mints a token signed with the demo identity provider's key (what `step` did in the original). */
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { loadOrCreateSigningKey, mintToken } from "../demo/identity-provider.js";
+import { loadOrCreateSigningKey, mintToken, type SigningJwk } from "../demo/identity-provider.js";
+import { parseClaimValue } from "./claim-value.js";
+import { CommandFailure } from "./command-failure.js";
 import { DEMO_AUDIENCE, DEMO_ISSUER, DEMO_KEY_PATH } from "./demo-defaults.js";
 import { UsageError, parseOrUsage } from "./usage-error.js";
 
 const HELP = `Usage: mcp-sso-gateway token --sub SUBJECT [options]
 
-Prints a JWT signed with the demo identity provider's key (${DEMO_KEY_PATH}, created by 'npm start').
-  --sub SUBJECT        the sub claim
-  --claim NAME=VALUE   a further claim; VALUE is JSON when it parses ('roles=["admin"]'), else a string (repeatable)
+Prints a JWT signed with the demo identity provider's key (${DEMO_KEY_PATH}, created by 'npm start', or here when
+missing, which is then said on stderr).
+  --sub SUBJECT        the sub claim (required: the gateway refuses tokens without one)
+  --claim NAME=VALUE   a further claim (repeatable). VALUE is JSON when it starts with [ { or " or is a number, true,
+                       false or null ('roles=["admin"]', 'level=3'); anything else is text ('team=blue')
   --claims JSON        several claims at once, as a JSON object
   --expires SPAN       lifetime: seconds, or 30m, 12h, 7d, 10y (default 1h)
   --issuer ISS         default ${DEMO_ISSUER}
   --audience AUD       default ${DEMO_AUDIENCE} (repeatable)
-  --key FILE           signing key (default ${DEMO_KEY_PATH})`;
+  --key FILE           signing key (default ${DEMO_KEY_PATH}; a FILE named here must exist)
+iss, sub, aud and exp come from these options, iat and jti from the time and a random id: not from --claim or --claims.`;
 
-function parseClaimValue(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
-}
+/** Claims the command sets itself, with where their value comes from; mintToken would overwrite them silently. */
+const SET_BY_THE_COMMAND: Readonly<Record<string, string>> = {
+  iss: "--issuer",
+  sub: "--sub",
+  aud: "--audience",
+  exp: "--expires",
+  iat: "the time of minting",
+  jti: "a random id",
+};
 
 function parseExpiry(raw: string): number | string {
-  if (/^\d+$/.test(raw)) return Number(raw);
-  if (/^\d+\s*(s|sec|m|min|h|hr|d|w|y)$/i.test(raw)) return raw;
-  throw new UsageError(`--expires must be seconds or a span such as 30m, 12h, 7d, 10y, not ${JSON.stringify(raw)}`);
+  const span = /^(\d+)\s*(s|sec|m|min|h|hr|d|w|y)?$/i.exec(raw);
+  if (!span) throw new UsageError(`--expires must be seconds or a span such as 30m, 12h, 7d, 10y, not ${JSON.stringify(raw)}`);
+  // A lifetime of 0 would mint a token that has already expired.
+  if (Number(span[1]) === 0) throw new UsageError(`--expires must be more than 0, not ${JSON.stringify(raw)}`);
+  return span[2] === undefined ? Number(span[1]) : raw;
+}
+
+function claimsObject(raw: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new UsageError(`--claims is not valid JSON (${(err as Error).message}); write an object such as '{"roles": ["admin"]}'`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new UsageError(`--claims must be a JSON object, such as '{"roles": ["admin"]}'`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Every claim asked for; each named once, and none of those the command sets itself. */
+function requestedClaims(claimsJson: string | undefined, pairs: readonly string[]): Record<string, unknown> {
+  const claims = claimsJson === undefined ? {} : claimsObject(claimsJson);
+  const fromPairs = new Set<string>();
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new UsageError(`--claim takes NAME=VALUE, not ${JSON.stringify(pair)}`);
+    const name = pair.slice(0, at);
+    if (fromPairs.has(name)) throw new UsageError(`--claim ${name} is given twice; give each claim once (a list is one JSON value: '${name}=["a","b"]')`);
+    if (Object.hasOwn(claims, name)) throw new UsageError(`the claim ${name} is given both in --claims and by --claim; give it once`);
+    fromPairs.add(name);
+    claims[name] = parseClaimValue(name, pair.slice(at + 1));
+  }
+  for (const name of Object.keys(claims)) {
+    const source = SET_BY_THE_COMMAND[name];
+    if (source !== undefined) {
+      throw new UsageError(`the claim ${name} cannot be given in --claim or --claims: it comes from ${source}${source.startsWith("--") ? "" : " and cannot be chosen"}`);
+    }
+  }
+  return claims;
+}
+
+/**
+ * The signing key: the file's, or, at the default place only, a new one (said on stderr, since a gateway started
+ * before trusts another key). A file that holds no private key is refused, never replaced.
+ */
+async function signingKey(path: string, named: boolean): Promise<SigningJwk> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new CommandFailure(`cannot read the signing key ${path}: ${(err as Error).message}`, { cause: err });
+    if (named) throw new UsageError(`--key ${path}: no such file (leave --key out to use, or create, ${DEMO_KEY_PATH})`);
+    const key = await loadOrCreateSigningKey(path);
+    console.error(`created a new signing key in ${path}: a gateway trusting another key (a demo started elsewhere) refuses this token`);
+    return key;
+  }
+  let key: Partial<SigningJwk> | undefined;
+  try {
+    key = JSON.parse(text) as Partial<SigningJwk>;
+  } catch {
+    key = undefined;
+  }
+  if (typeof key?.kid !== "string" || typeof key.alg !== "string" || typeof key.d !== "string") {
+    throw new CommandFailure(`${path} is not a private signing key (a JWK with kid, alg and d, as 'npm start' writes); it was left as it is`);
+  }
+  return key as SigningJwk;
 }
 
 export async function token(args: string[]): Promise<void> {
@@ -40,7 +110,7 @@ export async function token(args: string[]): Promise<void> {
         expires: { type: "string", default: "1h" },
         issuer: { type: "string", default: DEMO_ISSUER },
         audience: { type: "string", multiple: true },
-        key: { type: "string", default: DEMO_KEY_PATH },
+        key: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }),
@@ -49,24 +119,18 @@ export async function token(args: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  const claims: Record<string, unknown> = {};
-  if (values.claims) {
-    const parsed = parseClaimValue(values.claims);
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new UsageError("--claims must be a JSON object");
-    Object.assign(claims, parsed);
-  }
-  for (const pair of values.claim ?? []) {
-    const at = pair.indexOf("=");
-    if (at <= 0) throw new UsageError(`--claim takes NAME=VALUE, not ${JSON.stringify(pair)}`);
-    claims[pair.slice(0, at)] = parseClaimValue(pair.slice(at + 1));
-  }
-  const key = await loadOrCreateSigningKey(values.key);
+  // RFC 9068 makes sub required in access tokens, and the gateway refuses a token without one.
+  if (values.sub === undefined) throw new UsageError(`--sub is required: the gateway refuses tokens without a subject\n\n${HELP}`);
+  if (values.sub.trim() === "") throw new UsageError("--sub must not be empty");
+  const claims = requestedClaims(values.claims, values.claim ?? []);
+  const expiresIn = parseExpiry(values.expires);
+  const key = await signingKey(values.key ?? DEMO_KEY_PATH, values.key !== undefined);
   const jwt = await mintToken(key, {
     issuer: values.issuer,
     audience: values.audience?.length ? values.audience : DEMO_AUDIENCE,
     subject: values.sub,
     claims,
-    expiresIn: parseExpiry(values.expires),
+    expiresIn,
   });
   console.log(jwt);
 }
