@@ -4,8 +4,14 @@
  */
 import type { AccessLogEntry } from "./access-log-entry.js";
 
-/** CloudWatch namespace of the gateway's metrics (dimension `service` = `mcp-sso-gateway`). */
+/**
+ * CloudWatch namespace of the gateway's metrics. Their dimensions: `service` = `mcp-sso-gateway`, and on Lambda
+ * `function` = the function's name, so that each deployment's alarms count its own requests alone.
+ */
 export const METRICS_NAMESPACE = "McpSsoGateway";
+
+/** The dimension naming the Lambda function that wrote a metric. */
+export const FUNCTION_DIMENSION = "function";
 
 export const METRIC_NAMES = {
   /** Every request. */

@@ -11,19 +11,27 @@ import { ConfigError } from "../functions/errors.js";
 
 /** How clients reach the function. */
 export type FrontDoor =
+  /**
+   * The function's own URL in RESPONSE_STREAM mode (default): the 401 challenge reaches clients as written, SSE is
+   * streamed as produced, requests last up to 15 minutes; with a custom domain, CloudFront in front.
+   */
+  | "functionUrl"
   /** HTTP API, `$default` stage (so `/mcp` and `/.well-known/...` sit at the root); 30 s per request; buffered. */
   | "httpApi"
   /** REST API with Lambda response streaming: SSE streamed as produced, requests up to 15 minutes. */
   | "restStreaming";
 
-export const FRONT_DOORS: readonly FrontDoor[] = ["httpApi", "restStreaming"];
+export const FRONT_DOORS: readonly FrontDoor[] = ["functionUrl", "httpApi", "restStreaming"];
 
 export interface GatewaySettings {
   /** Context `issuer` (required): the exact `iss` tokens must carry. */
   issuer: string;
   /** Context `audience` (required): accepted `aud` values, comma-separated. */
   audience: string[];
-  /** Context `jwksUri`: the issuer's JWKS (https). Default `<issuer>/.well-known/jwks.json` for an https issuer. */
+  /**
+   * Context `jwksUri`: the issuer's JWKS (https). Default: found at cold start by OIDC discovery
+   * (`<issuer>/.well-known/openid-configuration`, its `jwks_uri`).
+   */
   jwksUri: string | undefined;
   /** Context `backendUrl` (required): the backend MCP server's Streamable HTTP endpoint, reachable from the function. */
   backendUrl: string;
@@ -31,7 +39,7 @@ export interface GatewaySettings {
   policyPath: string;
   /** Context `rolesClaim`: the claim holding the caller's roles. Default `roles`. */
   rolesClaim: string | undefined;
-  /** Context `frontDoor`: `httpApi` (default) or `restStreaming`. */
+  /** Context `frontDoor`: `functionUrl` (default), `httpApi` or `restStreaming` (docs/aws.md compares them). */
   frontDoor: FrontDoor;
   /** Context `preset`: `entra`, `okta`, `keycloak`, `cognito` or `auth0` (the IdP's claim names as defaults). */
   preset?: string;
@@ -76,6 +84,24 @@ const CONTEXT_FOR_ENV: Readonly<Record<string, string>> = {
   ROLES_CLAIM: "rolesClaim",
 };
 
+/** The context keys the settings are read from (`settingsFromContext`). */
+export const SETTING_KEYS = [
+  "issuer",
+  "audience",
+  "jwksUri",
+  "backendUrl",
+  "policyPath",
+  "rolesClaim",
+  "frontDoor",
+  "preset",
+  "requiredScopes",
+  "clientIds",
+  "requireAtJwt",
+  "issuers",
+  "corsAllowedOrigins",
+  "allowedHosts",
+] as const satisfies ReadonlyArray<keyof GatewaySettings>;
+
 function renameToContextKeys(problem: string): string {
   return problem.replace(/\b[A-Z][A-Z_]+(?=\b|\[)/g, (name) => (CONTEXT_FOR_ENV[name] ? `'${CONTEXT_FOR_ENV[name]}'` : name));
 }
@@ -114,7 +140,7 @@ function text(value: unknown): string | undefined {
  * @param context reads one context value (`app.node.tryGetContext`).
  */
 export function settingsFromContext(context: (key: string) => unknown, stackName: string): GatewaySettings {
-  const frontDoor = text(context("frontDoor")) ?? "httpApi";
+  const frontDoor = text(context("frontDoor")) ?? "functionUrl";
   const settings: GatewaySettings = {
     issuer: text(context("issuer")) ?? "",
     audience: (text(context("audience")) ?? "").split(",").map((a) => a.trim()).filter((a) => a.length > 0),

@@ -1,11 +1,11 @@
 /**
- * The reusable construct: the gateway's Lambda function behind an API Gateway front door, its policy path in SSM
- * Parameter Store, logs, metrics and alarms. Put it in any stack; `GatewayStack` is the ready-made one.
+ * The reusable construct: the gateway's Lambda function behind its front door (its own URL by default, or API
+ * Gateway), its policy path in SSM Parameter Store, logs, metrics and alarms. Its role may write its own log group,
+ * read its own policy path and secrets, and nothing else. Put it in any stack; `GatewayStack` is the ready-made one.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Duration, Stack } from "aws-cdk-lib";
-import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import { Annotations, Duration, Names, Stack } from "aws-cdk-lib";
 import type * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
@@ -13,11 +13,14 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import { Construct } from "constructs";
-import { METRICS_NAMESPACE, METRIC_NAMES } from "../functions/metrics.js";
+import { addAlarms } from "./alarms.js";
+import { createFrontDoor, type CustomDomain, type FrontDoorResources, type Throttling } from "./front-door.js";
+import { FUNCTION_BUNDLING, FUNCTION_NODE_OPTIONS } from "./function-bundling.js";
 import { functionEnvironment, validateSettings, type GatewaySettings } from "./gateway-settings.js";
-import { createFrontDoor, type CustomDomain, type FrontDoorResources } from "./front-door.js";
 
 /**
  * The gateway's own credential for the backend, sent in `header` on every backend request (the caller's token never
@@ -38,7 +41,7 @@ export interface McpSsoGatewayProps extends GatewaySettings {
   memorySize?: number;
   /**
    * Function timeout. Default 29 seconds on the HTTP API front door (API Gateway ends requests at 30 s), 15 minutes on
-   * the streaming REST front door.
+   * the streaming ones (function URL, REST).
    */
   timeout?: Duration;
   /** How long the backend may take to send response headers. Default 25 s (HTTP API) or 60 s (streaming). */
@@ -54,8 +57,23 @@ export interface McpSsoGatewayProps extends GatewaySettings {
   policyKmsKey?: kms.IKey;
   /** Retention of the function's and the API's logs. Default one month. */
   logRetention?: logs.RetentionDays;
-  /** Serve on your own domain (needed for the RFC 9728 well-known URI at the host root on the REST front door). */
+  /**
+   * Serve on your own domain: through CloudFront on the function URL front door, an API Gateway custom domain on the
+   * others (where it is needed for the RFC 9728 well-known URI at the host root on REST).
+   */
   customDomain?: CustomDomain;
+  /** A WAF web ACL (ARN): CLOUDFRONT scope with a function URL custom domain, REGIONAL with REST. Default: none. */
+  webAclArn?: string;
+  /** The SNS topic the alarms notify. Default: a topic the construct creates (`alarmTopic`). */
+  alarmTopic?: sns.ITopic;
+  /** An address the created alarm topic mails. Default: none (subscribe to `alarmTopic` yourself). */
+  alarmEmail?: string;
+  /** Instances of the function reserved (and at most running) at once. Default: none, the account's shared pool. */
+  reservedConcurrency?: number;
+  /** Request limits of the API Gateway stage. Default: the account's quota. Not for the function URL front door. */
+  throttling?: Throttling;
+  /** X-Ray tracing on the function and, where the front door has a stage that traces (REST), on it. Default off. */
+  tracing?: boolean;
   /** Place the function in a VPC, to reach a private backend. */
   vpc?: ec2.IVpc;
   /** Subnets of `vpc` for the function. Default: the VPC's private subnets. */
@@ -79,21 +97,26 @@ export interface McpSsoGatewayProps extends GatewaySettings {
 
 export class McpSsoGateway extends Construct {
   readonly function: nodejs.NodejsFunction;
+  /** The function's log group: `aws logs tail <name> --follow` shows one access-log line per request. */
+  readonly logGroup: logs.LogGroup;
   readonly frontDoor: FrontDoorResources;
   /** The parameter the stack owns under the policy path; everything else there belongs to the policy admins. */
   readonly seedPolicy: ssm.StringParameter;
-  /** The public MCP endpoint, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/mcp`. */
+  /** The public MCP endpoint, e.g. `https://abc.lambda-url.eu-west-1.on.aws/mcp`. */
   readonly mcpUrl: string;
   /** The RFC 9728 metadata URL the 401 challenge points at. */
   readonly metadataUrl: string;
   readonly policyPath: string;
   /** Where the session key is kept. */
   readonly sessionKey: secretsmanager.ISecret | ssm.IParameter;
+  /** The topic the alarms notify. */
+  readonly alarmTopic: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: McpSsoGatewayProps) {
     super(scope, id);
     validateSettings(props);
-    const streaming = props.frontDoor === "restStreaming";
+    const frontDoor = props.frontDoor;
+    const streaming = frontDoor !== "httpApi";
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.policyPath = props.policyPath;
 
@@ -104,7 +127,7 @@ export class McpSsoGateway extends Construct {
       tier: ssm.ParameterTier.STANDARD,
     });
 
-    const logGroup = new logs.LogGroup(this, "FunctionLogs", { retention });
+    this.logGroup = new logs.LogGroup(this, "FunctionLogs", { retention });
     this.function = new nodejs.NodejsFunction(this, "Function", {
       entry: fileURLToPath(new URL(`../functions/${streaming ? "streaming-handler" : "handler"}.ts`, import.meta.url)),
       handler: "handler",
@@ -114,35 +137,43 @@ export class McpSsoGateway extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? (streaming ? Duration.minutes(15) : Duration.seconds(29)),
-      logGroup,
+      role: this.functionRole(props, this.logGroup),
+      logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
       description: "mcp-sso-gateway: enterprise JWT in, role-filtered MCP out",
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: "node22",
-        minify: true,
-        sourceMap: true,
-        mainFields: ["module", "main"],
-        // Some dependencies are CommonJS and call require(); ESM bundles need it defined.
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-      },
+      bundling: FUNCTION_BUNDLING,
     });
 
-    this.frontDoor = createFrontDoor(this, { fn: this.function, streaming, retention, customDomain: props.customDomain });
+    this.frontDoor = createFrontDoor(this, frontDoor, {
+      fn: this.function,
+      retention,
+      customDomain: props.customDomain,
+      webAclArn: props.webAclArn,
+      throttling: props.throttling,
+      tracing: props.tracing ?? false,
+      apiName: `${Names.uniqueResourceName(this, { maxLength: 48, separator: "-" })}-mcp-sso-gateway`,
+    });
+    if (frontDoor === "restStreaming" && !props.customDomain) {
+      Annotations.of(this).addWarningV2(
+        "mcp-sso-gateway:restStageInPath",
+        "frontDoor=restStreaming without a custom domain: the execute-api URL starts with the stage (/prod/mcp), so none of the host-root RFC 9728 URIs MCP clients fall back to is routable, and API Gateway renames the 401 challenge's WWW-Authenticate. Clients that read only the challenge cannot sign in. Give a custom domain (-c domainName=... -c certificateArn=...) or use the functionUrl front door.",
+      );
+    }
     this.mcpUrl = `${this.frontDoor.publicUrl}/mcp`;
     this.metadataUrl = `${this.frontDoor.publicUrl}/.well-known/oauth-protected-resource/mcp`;
 
     const environment: Record<string, string> = {
       ...functionEnvironment(props),
-      PUBLIC_URL: this.frontDoor.publicUrl,
+      ...(this.frontDoor.functionPublicUrl ? { PUBLIC_URL: this.frontDoor.functionPublicUrl } : {}),
+      ...this.frontDoor.environment,
       POLICY_CACHE_SECONDS: String((props.policyCacheTime ?? Duration.seconds(60)).toSeconds()),
       BACKEND_TIMEOUT_MS: String((props.backendTimeout ?? Duration.seconds(streaming ? 60 : 25)).toMilliseconds()),
-      POWERTOOLS_SERVICE_NAME: "mcp-sso-gateway",
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      NODE_OPTIONS: "--enable-source-maps",
+      NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
     };
     for (const [name, value] of Object.entries(environment)) this.function.addEnvironment(name, value);
     if (props.backendCredential) this.useBackendCredential(props.backendCredential);
@@ -151,7 +182,34 @@ export class McpSsoGateway extends Construct {
     this.useSessionKey(this.sessionKey);
 
     this.grantPolicyRead(props.policyPath, props.policyKmsKey);
-    this.addAlarms();
+    this.alarmTopic = props.alarmTopic ?? this.createdAlarmTopic(props.alarmEmail);
+    addAlarms(this, { fn: this.function, frontDoorServerErrors: this.frontDoor.serverErrors, topic: this.alarmTopic });
+  }
+
+  /**
+   * The function's role: it may write to its own log group and nothing else of CloudWatch Logs (rather than the
+   * managed AWSLambdaBasicExecutionRole's every log group); in a VPC, the network interfaces Lambda needs.
+   */
+  private functionRole(props: McpSsoGatewayProps, logGroup: logs.LogGroup): iam.Role {
+    const role = new iam.Role(this, "FunctionRole", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: "mcp-sso-gateway function: its own log group, its policy path, its secrets",
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        // The group's ARN ends in `:*`, which covers its log streams and nothing else.
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    if (props.vpc) role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSLambdaVPCAccessExecutionRole"));
+    return role;
+  }
+
+  private createdAlarmTopic(email: string | undefined): sns.Topic {
+    const topic = new sns.Topic(this, "AlarmTopic", { displayName: "mcp-sso-gateway alarms", enforceSSL: true });
+    if (email) topic.addSubscription(new subscriptions.EmailSubscription(email));
+    return topic;
   }
 
   /** Exactly the policy path, nothing beyond it: GetParametersByPath is authorized against the path asked for. */
@@ -202,37 +260,5 @@ export class McpSsoGateway extends Construct {
       this.function.addEnvironment("SESSION_KEY_SSM_PARAMETER", key.parameterName);
     }
     key.grantRead(this.function);
-  }
-
-  private addAlarms(): void {
-    const gatewayMetric = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: "mcp-sso-gateway" },
-        statistic: "Sum",
-        period: Duration.minutes(5),
-      });
-    new cloudwatch.Alarm(this, "PolicyLoadFailuresAlarm", {
-      metric: gatewayMetric(METRIC_NAMES.policyLoadFailures),
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: "A policy document under the policy path failed to load: the last good policy stays in force (or, with none, every request is refused) until it is fixed.",
-    });
-    new cloudwatch.Alarm(this, "BackendErrorsAlarm", {
-      metric: gatewayMetric(METRIC_NAMES.backendErrors),
-      threshold: 5,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: "The backend MCP server was unreachable, too slow or answered garbage (502/504) 5 times in 5 minutes.",
-    });
-    new cloudwatch.Alarm(this, "ServerErrorsAlarm", {
-      metric: this.frontDoor.serverErrors,
-      threshold: 5,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: "The gateway answered 5xx 5 times in 5 minutes.",
-    });
   }
 }

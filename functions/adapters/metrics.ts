@@ -3,11 +3,16 @@
  * calls). `logMetrics` middleware publishes them at the end of each invocation.
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { METRICS_NAMESPACE, METRIC_NAMES, metricValues, type GatewayMetrics } from "../metrics.js";
+import { FUNCTION_DIMENSION, METRICS_NAMESPACE, METRIC_NAMES, metricValues, type GatewayMetrics } from "../metrics.js";
 import { SERVICE_NAME } from "./logger.js";
 
-export function createCloudWatchMetrics(): { metrics: Metrics; gatewayMetrics: GatewayMetrics } {
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+/** @param functionName the Lambda function's name (the runtime's AWS_LAMBDA_FUNCTION_NAME), a dimension of each metric. */
+export function createCloudWatchMetrics(functionName = process.env.AWS_LAMBDA_FUNCTION_NAME): { metrics: Metrics; gatewayMetrics: GatewayMetrics } {
+  const metrics = new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICE_NAME,
+    defaultDimensions: functionName ? { [FUNCTION_DIMENSION]: functionName } : {},
+  });
   return {
     metrics,
     gatewayMetrics: {

@@ -1,7 +1,7 @@
 /**
- * Builds the Lambda bundle the way the CDK construct does. The options are read from the `bundling` block of
- * lib/mcp-sso-gateway.ts each run (format, target, minify, sourceMap, mainFields, banner, externalModules,
- * bundleAwsSDK; and the function's NODE_OPTIONS), and NodejsFunction's defaults fill in the rest (platform node; `@aws-sdk/*` external on the Node 22
+ * Builds the Lambda bundle the way the CDK construct does: with the construct's own options (lib/function-bundling.ts:
+ * format, target, minify, sourceMap, keepNames, mainFields, banner, externalModules, bundleAwsSDK; and the function's
+ * NODE_OPTIONS), and NodejsFunction's defaults for the rest (platform node; `@aws-sdk/*` external on the Node 22
  * runtime, which provides the SDK). Options the harness does not mirror are reported, so a change there is seen.
  *
  * The benchmarks that run the gateway in-process (warm, throughput) import such bundles rather than the TypeScript
@@ -11,10 +11,11 @@
  * bare imports of the external `@aws-sdk/*` resolve from the project's node_modules as on Lambda from the runtime's.
  */
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, stat, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, symlink } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Metafile } from "esbuild";
+import { FUNCTION_BUNDLING, FUNCTION_NODE_OPTIONS } from "../../lib/function-bundling.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CONSTRUCT = join(ROOT, "lib/mcp-sso-gateway.ts");
@@ -23,13 +24,14 @@ export const ENTRY = join(ROOT, "functions/handler.ts");
 export const SERVER_ENTRY = join(ROOT, "test/bench/local-server-entry.ts");
 /** Where the benchmarks' bundles are written: a folder per run, removed when the run ends. */
 export const BUNDLE_CACHE = join(ROOT, "node_modules/.cache/mcp-sso-gateway-bench");
-const MIRRORED = new Set(["format", "target", "minify", "sourceMap", "mainFields", "banner", "externalModules", "bundleAwsSDK"]);
+const MIRRORED = new Set(["format", "target", "minify", "sourceMap", "keepNames", "mainFields", "banner", "externalModules", "bundleAwsSDK"]);
 
 export interface BundlingOptions {
   format: "esm" | "cjs";
   target: string;
   minify: boolean;
   sourceMap: boolean;
+  keepNames: boolean;
   mainFields: string[] | undefined;
   banner: string | undefined;
   /** What NodejsFunction leaves out of the bundle (the runtime provides it). */
@@ -40,34 +42,22 @@ export interface BundlingOptions {
   warnings: string[];
 }
 
-function strings(list: string): string[] {
-  return [...list.matchAll(/"([^"]*)"|'([^']*)'/g)].map((m) => (m[1] ?? m[2]) as string);
-}
-
 export async function bundlingOptions(): Promise<BundlingOptions> {
-  const source = await readFile(CONSTRUCT, "utf8");
-  const block = /\bbundling:\s*\{([\s\S]*?)\n\s*\},?\n/.exec(source)?.[1];
-  const warnings: string[] = [];
-  if (block === undefined) warnings.push("no `bundling` block found in lib/mcp-sso-gateway.ts; NodejsFunction defaults assumed");
-  const text = block ?? "";
-  for (const [, key] of text.matchAll(/^\s*(\w+)\s*:/gm)) {
-    if (!MIRRORED.has(key as string)) warnings.push(`bundling option \`${key}\` is not mirrored by the benchmark`);
-  }
-  const banner = /banner:\s*("(?:[^"\\]|\\.)*")/.exec(text)?.[1];
-  const mainFields = /mainFields:\s*\[([^\]]*)\]/.exec(text)?.[1];
-  const externalModules = /externalModules:\s*\[([^\]]*)\]/.exec(text)?.[1];
-  const bundleAwsSdk = /bundleAwsSDK:\s*true/.test(text);
-  const nodeOptions = /NODE_OPTIONS:\s*"([^"]*)"/.exec(source)?.[1];
+  const options = FUNCTION_BUNDLING as typeof FUNCTION_BUNDLING & { externalModules?: string[]; bundleAwsSDK?: boolean };
+  const warnings = Object.keys(options)
+    .filter((key) => !MIRRORED.has(key))
+    .map((key) => `bundling option \`${key}\` is not mirrored by the benchmark`);
   return {
-    format: /format:\s*nodejs\.OutputFormat\.CJS/.test(text) ? "cjs" : /format:\s*nodejs\.OutputFormat\.ESM/.test(text) ? "esm" : "cjs",
-    target: /target:\s*"([^"]+)"/.exec(text)?.[1] ?? "node22",
-    minify: /minify:\s*true/.test(text),
-    sourceMap: /sourceMap:\s*true/.test(text),
-    mainFields: mainFields === undefined ? undefined : strings(mainFields),
-    banner: banner === undefined ? undefined : (JSON.parse(banner) as string),
+    format: options.format === "esm" ? "esm" : "cjs",
+    target: options.target,
+    minify: options.minify,
+    sourceMap: options.sourceMap,
+    keepNames: options.keepNames,
+    mainFields: [...options.mainFields],
+    banner: options.banner,
     // NodejsFunction: externalModules replaces the default; the default is @aws-sdk/* unless bundleAwsSDK.
-    external: externalModules !== undefined ? strings(externalModules) : bundleAwsSdk ? [] : ["@aws-sdk/*"],
-    nodeOptions: nodeOptions ? nodeOptions.split(/\s+/).filter(Boolean) : [],
+    external: options.externalModules ?? (options.bundleAwsSDK ? [] : ["@aws-sdk/*"]),
+    nodeOptions: FUNCTION_NODE_OPTIONS.split(/\s+/).filter(Boolean),
     warnings,
   };
 }
@@ -104,6 +94,7 @@ export async function bundle(entry: string, dir: string, options: BundlingOption
     target: options.target,
     minify: options.minify,
     sourcemap: options.sourceMap,
+    keepNames: options.keepNames,
     ...(options.mainFields ? { mainFields: options.mainFields } : {}),
     ...(options.banner ? { banner: { js: options.banner } } : {}),
     external: bundleSdk ? [] : options.external,
