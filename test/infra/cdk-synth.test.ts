@@ -1,4 +1,4 @@
-/** `npx cdk synth` as a deployer runs it: offline, for both front doors, and refusing bad settings by name. */
+/** `npx cdk synth` as a deployer runs it: offline, for every front door, and refusing bad or unknown settings by name. */
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -32,15 +32,45 @@ afterAll(() => Promise.all(outputs.map((dir) => rm(dir, { recursive: true, force
 
 // A real synth bundles the function with esbuild: about 10 s alone, more on a busy 2-core machine.
 describe("cdk synth", { timeout: 120_000 }, () => {
-  it.each(["httpApi", "restStreaming"])("succeeds offline for the %s front door", async (frontDoor) => {
+  it.each([
+    ["functionUrl", "AWS::Lambda::Url"],
+    ["httpApi", "AWS::ApiGatewayV2::Api"],
+    ["restStreaming", "AWS::ApiGateway::RestApi"],
+  ])("succeeds offline for the %s front door, with every recommended feature flag set", async (frontDoor, frontDoorType) => {
     const { code, output, dir } = await synth({ ...REQUIRED, frontDoor });
     expect(output).not.toMatch(/error/i);
+    expect(output).not.toMatch(/feature flags are not configured/);
     expect(code).toBe(0);
     const template = JSON.parse(await readFile(join(dir, "McpSsoGateway.template.json"), "utf8")) as { Resources: Record<string, { Type: string }> };
     const types = Object.values(template.Resources).map((r) => r.Type);
     expect(types).toContain("AWS::Lambda::Function");
-    expect(types).toContain(frontDoor === "httpApi" ? "AWS::ApiGatewayV2::Api" : "AWS::ApiGateway::RestApi");
+    expect(types).toContain(frontDoorType);
     expect(types).toContain("AWS::SecretsManager::Secret");
+    // The stack's own warnings (not Node's about its version, which the CLI prints on Node 20).
+    if (frontDoor === "restStreaming") expect(output).toMatch(/^WARNING frontDoor=restStreaming without a custom domain: .*use the functionUrl front door/m);
+    else expect(output).not.toMatch(/^WARNING/m);
+  });
+
+  it("defaults to the function URL front door", async () => {
+    const { code, dir } = await synth(REQUIRED);
+    expect(code).toBe(0);
+    const template = await readFile(join(dir, "McpSsoGateway.template.json"), "utf8");
+    expect(template).toContain('"AWS::Lambda::Url"');
+    expect(template).not.toContain("AWS::ApiGateway");
+  });
+
+  it("refuses a misspelled key, naming the setting it most likely meant, without a stack trace", async () => {
+    const { code, output } = await synth({ ...REQUIRED, requiredScope: "mcp.tools" });
+    expect(code).not.toBe(0);
+    expect(output).toContain("'requiredScope' is not a setting: did you mean 'requiredScopes'?");
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it("refuses a stack name CloudFormation would refuse, without a stack trace", async () => {
+    const { code, output } = await synth({ ...REQUIRED, stackName: "my_gateway" });
+    expect(code).not.toBe(0);
+    expect(output).toContain("'stackName' must start with a letter and hold only letters, digits and hyphens");
+    expect(output).not.toMatch(/\n\s+at /);
   });
 
   it("fails with a message naming each missing setting", async () => {
@@ -55,6 +85,6 @@ describe("cdk synth", { timeout: 120_000 }, () => {
     const { code, output } = await synth({ ...REQUIRED, jwksUri: "http://idp.example.com/keys", frontDoor: "lambdaUrl" });
     expect(code).not.toBe(0);
     expect(output).toContain("'jwksUri' must use https");
-    expect(output).toContain("'frontDoor' must be one of httpApi, restStreaming");
+    expect(output).toContain("'frontDoor' must be one of functionUrl, httpApi, restStreaming");
   });
 });
