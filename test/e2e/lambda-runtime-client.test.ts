@@ -8,6 +8,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { SERVICE_NAME } from "../../functions/adapters/logger.js";
+import { FUNCTION_DIMENSION, METRICS_NAMESPACE } from "../../functions/metrics.js";
 import { httpApiEvent, restApiEvent, type ClientRequest } from "../support/api-gateway-events.js";
 import { BUFFERED_ENTRY, STREAMING_ENTRY } from "../support/function-bundle.js";
 import { functionUrlEvent } from "../support/function-url-event.js";
@@ -130,6 +132,19 @@ describe.each([
       expect(backend.executed).toEqual([{ name: "echo", arguments: { message: "hi from the runtime" } }]);
       expect(fn().accessLog(refused.invocation.requestId)).toMatchObject([{ status: 200, tool: "echo", subject: "jsmith", decision: "denied" }]);
     });
+  });
+});
+
+describe("the metrics the stack's alarms watch", () => {
+  it.each(["buffered", "streaming"] as const)("the %s bundle writes each metric under the service and its own function's name (lib/alarms.ts's dimensions)", async (bundle) => {
+    const fn = functions[bundle] as RuntimeFunction;
+    await invoke(fn, EVENT_KINDS[0].event(mcpPost(INITIALIZE, boss)));
+    const metricLines = fn.logLines().filter((line) => "_aws" in line) as Array<Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } }>;
+    expect(metricLines.length).toBeGreaterThan(0);
+    for (const line of metricLines) {
+      expect(line._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: METRICS_NAMESPACE, Dimensions: [expect.arrayContaining(["service", FUNCTION_DIMENSION])] });
+      expect(line).toMatchObject({ service: SERVICE_NAME, [FUNCTION_DIMENSION]: "mcp-sso-gateway" });
+    }
   });
 });
 
