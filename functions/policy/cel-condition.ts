@@ -130,7 +130,7 @@ export function claimsRead(node: ASTNode): string[] {
  */
 export function couldHoldForAnyone(node: ASTNode, item: PolicyItem): boolean {
   const evaluate = threeValued(node, (n) => readsArguments(n) || claimsRead(n).length > 0);
-  return evaluate({ mcp: { [item.kind]: { name: item.name } }, jwt: {} }) !== false;
+  return evaluate({ mcp: celVariables({ subject: "", claims: {}, roles: [], scopes: [] }, item).mcp, jwt: {} }) !== false;
 }
 
 /** The MCP item kinds a condition reads (`mcp.tool`, `mcp.prompt`, `mcp.resource`). */

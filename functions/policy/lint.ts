@@ -1,18 +1,25 @@
 /**
  * Lint for policy documents that are valid but probably not what their author meant: rules that can never match,
- * grants made redundant by others, claims the tokens do not carry, and (given the backend's tool list) patterns that
- * match no tool and tools that no rule could ever allow. Pure: documents and facts in, findings out.
+ * grants that can match nothing or grant nothing (lint-grants.ts), grants made redundant by others, claims the tokens
+ * do not carry, and (given the backend's tool list) patterns that match no tool and tools that no rule could ever
+ * allow. Pure: documents and facts in, findings out.
  */
 import { serialize, type ASTNode } from "@marcbachmann/cel-js";
-import { celSyntaxTree, claimsRead, couldHoldForAnyone, itemKindsRead } from "./cel-condition.js";
+import { celSyntaxTree, claimsRead, compileCelCondition, couldHoldForAnyone, itemKindsRead } from "./cel-condition.js";
 import type { GrantDefinition, NamedPolicyDocument } from "./document.js";
 import { globToRegExp } from "./glob.js";
+import { documentsInDryRun, requiresDenyingOtherKinds, rulesNamingUnknownTools } from "./lint-conditions.js";
+import { grantFindings } from "./lint-grants.js";
+import type { ItemRef } from "./rule-scope.js";
 import type { ItemKind } from "./types.js";
+import type { DocumentPlace, SourcePosition } from "./yaml-position.js";
 
 export interface LintFinding {
   /** Where, e.g. `team.yaml rules[2]` or `team.yaml tools.search_docs`. */
   origin: string;
   message: string;
+  /** Where in its document's text, when known: the grant's key (or roles), the rule's condition. */
+  position?: SourcePosition;
 }
 
 export interface LintFacts {
@@ -30,34 +37,63 @@ const SECTIONS: ReadonlyArray<readonly ["tools" | "prompts" | "resources", ItemK
   ["resources", "resource"],
 ];
 
-interface Grant {
+/** Where a finding is: its document, and the place in it. */
+interface Located {
+  document: NamedPolicyDocument;
+  path: readonly PropertyKey[];
+}
+
+interface Grant extends Located {
   origin: string;
   kind: ItemKind;
   pattern: string;
   definition: GrantDefinition;
 }
 
-interface CelRule {
+interface CelRule extends Located {
   origin: string;
   effect: "allow" | "deny" | "require";
   ast: ASTNode;
+  appliesTo: readonly ItemRef[] | undefined;
 }
 
 function grantsOf(documents: readonly NamedPolicyDocument[]): Grant[] {
-  return documents.flatMap(({ origin, document }) =>
+  return documents.flatMap((document) =>
     SECTIONS.flatMap(([section, kind]) =>
-      Object.entries(document[section] ?? {}).map(([pattern, definition]) => ({ origin: `${origin} ${section}.${pattern}`, kind, pattern, definition })),
+      Object.entries(document.document[section] ?? {}).map(([pattern, definition]) => ({
+        origin: `${document.origin} ${section}.${pattern}`,
+        kind,
+        pattern,
+        definition,
+        document,
+        path: [section, pattern],
+      })),
     ),
   );
 }
 
 function celRulesOf(documents: readonly NamedPolicyDocument[]): CelRule[] {
-  return documents.flatMap(({ origin, document }) =>
-    document.rules.map((rule, index) => {
-      const ruleOrigin = `${origin} rules[${index}]`;
-      return { origin: ruleOrigin, effect: rule.effect, ast: celSyntaxTree(ruleOrigin, rule.expression) };
+  return documents.flatMap((document) =>
+    document.document.rules.map((rule, index) => {
+      const ruleOrigin = `${document.origin} rules[${index}]`;
+      const { appliesTo } = compileCelCondition(ruleOrigin, rule.expression);
+      return { origin: ruleOrigin, effect: rule.effect, ast: celSyntaxTree(ruleOrigin, rule.expression), appliesTo, document, path: ["rules", index] };
     }),
   );
+}
+
+/** The line and column of a grant's key (or of its value) or a rule, for the finding's line. */
+function positionOf(located: Located, place: Omit<DocumentPlace, "path"> = { key: true }): SourcePosition | undefined {
+  return located.document.locate?.({ path: located.path, ...place });
+}
+
+/** Findings about grants (lint-grants.ts), each at its grant's key, or at its roles. */
+function grantsThatMatchNothing(grants: readonly Grant[], rules: readonly CelRule[]): LintFinding[] {
+  const allowRules = rules.filter((rule) => rule.effect === "allow");
+  return grantFindings(grants, allowRules).map(({ grant, message, aboutRoles }) => {
+    const located = grant as Grant;
+    return { origin: located.origin, message, position: positionOf(located, aboutRoles ? {} : { key: true }) };
+  });
 }
 
 function conjuncts(node: ASTNode): ASTNode[] {
@@ -154,10 +190,26 @@ function toolCoverage(grants: readonly Grant[], rules: readonly CelRule[], facts
 export function lintPolicy(documents: readonly NamedPolicyDocument[], facts: LintFacts = {}): LintFinding[] {
   const grants = grantsOf(documents);
   const rules = celRulesOf(documents);
+  const located = new Map<string, Located>([...grants, ...rules].map((item) => [item.origin, item]));
+  const placed = (finding: LintFinding): LintFinding => {
+    if (finding.position) return finding;
+    const where = located.get(finding.origin);
+    // A rule written as an object ({ deny: ... }) is shown at its condition, as compile errors are.
+    const position = where && ("effect" in where ? (positionOf({ ...where, path: [...where.path, (where as CelRule).effect] }, {}) ?? positionOf(where, {})) : positionOf(where));
+    return position ? { ...finding, position } : finding;
+  };
+  const inDryRun = documentsInDryRun(documents).map((finding) => ({
+    ...finding,
+    position: documents.find((d) => `${d.origin} dryRun` === finding.origin)?.locate?.({ path: ["dryRun"], key: true }),
+  }));
   return [
+    ...inDryRun,
     ...neverMatching(rules),
+    ...requiresDenyingOtherKinds(rules),
+    ...grantsThatMatchNothing(grants, rules),
     ...redundantAllows(grants, rules),
     ...missingClaims(grants, rules, facts),
     ...toolCoverage(grants, rules, facts),
-  ];
+    ...(facts.tools ? rulesNamingUnknownTools(rules, facts.tools) : []),
+  ].map(placed);
 }

@@ -41,6 +41,36 @@ describe("policy validate", () => {
     expect(run.stderr).toContain(`${file} rules[1]: CEL is not valid here`);
   });
 
+  it("refuses a misspelt field in a deny rule, which would never hold, with the file, line and column", async () => {
+    const file = join(dir, "typo.yaml");
+    await writeFile(file, "tools:\n  echo: ['*']\nrules:\n- deny: 'mcp.tool.nme == \"echo\"'\n");
+    const run = await validate(file);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`invalid: ${file} rules[0]: CEL is not valid here: mcp.tool has no field nme (its fields: name, arguments) (line 4, column 19)\n`);
+  });
+
+  it("refuses a template grant with an operator, naming the key and its line", async () => {
+    const file = join(dir, "operator.yaml");
+    await writeFile(file, "resources:\n  'docs://{+path}': [admin]\n");
+    const run = await validate(file);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^invalid: ${file}: resources\\["docs://\\{\\+path\\}"\\]: \\{\\+path\\} uses the RFC 6570 operator \\+.* \\(line 2, column \\d+\\)\\n$`));
+  });
+
+  it("warns of grants that can match nothing, with line and column; --strict fails on them", async () => {
+    const file = join(dir, "nothing.yaml");
+    await writeFile(file, "resources:\n  'docs://{}': [admin]\n  readme: [admin]\n  'demo://resource/dynamic/text/{resourceId}': [admin]\n");
+    const [run, strict] = await Promise.all([validate(file), validate(file, "--strict")]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split("\n")).toEqual([
+      `warning: ${file} resources.docs://{} can match nothing: {} names no variable, so it is no template and matches no URI (line 2, column 4)`,
+      `warning: ${file} resources.readme is not a URI: it has no scheme (such as docs:), and MCP names resources by URI, so no resource a backend serves has it (line 3, column 3)`,
+      `valid: ${file} (3 rules, 2 warnings)`,
+      "",
+    ]);
+    expect(strict.code).toBe(1);
+  });
+
   it("validates several files together, as documents under one path are merged", async () => {
     const run = await validate("policies/walkthrough.yaml", "policies/native-roles.yaml");
     expect(run.code).toBe(0);

@@ -8,14 +8,18 @@ import { decodeJwt } from "jose";
 import { PolicyError } from "../../errors.js";
 import { lintPolicy } from "../../policy/lint.js";
 import { readPolicyFiles, validatePolicyTexts } from "../../policy/validate-documents.js";
+import { atPosition } from "../../policy/yaml-position.js";
 import { UsageError, parseOrUsage } from "../usage-error.js";
 import type { PolicySubcommand } from "./command.js";
 
 const HELP = `Usage: mcp-sso-gateway policy validate FILE... [options]
 
-Checks policy documents as the gateway loads them (schema, CEL compilation; several files are merged), then lints:
-rules that can never match, shadowed grants and rules, and, given the facts below, claims the tokens do not carry,
-patterns that match no tool and tools no rule could allow. Exit code 0 when valid (1 when not).
+Checks policy documents as the gateway loads them (schema, CEL compilation and type check against the variables the
+gateway provides; several files are merged), then lints: rules that can never match, grants that can match nothing
+(a template with {}, a resource grant that is no URI or whose URIs are never allowed, names or roles with stray
+whitespace or commas), shadowed grants and rules, and, given the facts below, claims the tokens do not carry,
+patterns that match no tool and tools no rule could allow. Each problem names its file, place, line and column.
+Exit code 0 when valid (1 when not).
   --claims A,B,...     claim names your tokens carry (or --token with a sample token; it is only decoded)
   --token JWT          a sample token whose claim names are used
   --roles-claim C      the claim roles are read from (default roles)
@@ -75,7 +79,7 @@ async function run(args: string[]): Promise<number> {
     rolesClaim: values["roles-claim"],
     tools: values.tools ? await toolNames(values.tools) : undefined,
   });
-  for (const finding of findings) console.log(`warning: ${finding.origin} ${finding.message}`);
+  for (const finding of findings) console.log(`warning: ${finding.origin} ${finding.message}${atPosition(finding.position)}`);
   const rules = (validated.policy.withDryRun ?? validated.policy).rules.length;
   console.log(`valid: ${files.join(", ")} (${rules} rule${rules === 1 ? "" : "s"}, ${findings.length} warning${findings.length === 1 ? "" : "s"})`);
   return values.strict && findings.length > 0 ? 1 : 0;
