@@ -169,6 +169,27 @@ describe("policy explain --path and policy test with path: (SSM)", () => {
     expect(run.code).toBe(0);
   });
 
+  it("runs a test file whose policy: names the path, { path }, reading every document under it as the gateway does", async () => {
+    const file = join(scratch, "ssm-policy.test.yaml");
+    await writeFile(
+      file,
+      `policy: { path: ${path}/ }\ncases:\n  - { claims: { sub: a, roles: [admin] }, tool: echo, expect: allow, rule: "${path}/walkthrough rules[0]" }\n  - { claims: { sub: b }, prompt: summarize, expect: allow, rule: "${path}/team/prompts prompts.summarize" }\n  - { claims: { sub: b }, tool: echo, expect: deny, rule: null }\n`,
+    );
+    const run = await cli("test", file);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toMatch(/\n3 passed, 0 failed\n$/);
+    expect(run.code).toBe(0);
+  });
+
+  it("refuses a policy: entry that is no accepted form, naming every form", async () => {
+    const file = join(scratch, "bad-policy.test.yaml");
+    await writeFile(file, `policy: { ssmPath: ${path} }\ncases:\n  - { claims: { sub: a }, tool: echo, expect: deny }\n`);
+    const run = await cli("test", file);
+    expectUsageError(run, /invalid test file/);
+    expect(run.stderr).toContain('policy: unknown key "ssmPath" (allowed: path, region); must be a policy file (policy: walkthrough.yaml) or a non-empty list of them');
+    expect(run.stderr).toContain("or an SSM path (policy: { path: /mcp-sso-gateway/McpSsoGateway/policies }, with an optional region)");
+  });
+
   it("exits 2 when the path holds no policy", async () => {
     expectUsageError(await cli("explain", "--path", `${path}-empty`, "--token", bossToken, "--tool", "echo"), /no policy parameters found/);
   });

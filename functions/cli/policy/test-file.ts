@@ -3,7 +3,8 @@
  *
  * ```yaml
  * policy: [walkthrough.yaml]          # policy files, relative to this file (one name or a list), or
- * # path: /mcp-sso-gateway/policies   # every document under an SSM path
+ * # policy: { path: /mcp-sso-gateway/McpSsoGateway/policies }  # every document under an SSM path (region: optional);
+ * # path: /mcp-sso-gateway/McpSsoGateway/policies              # the same, written at the top level
  * rolesClaim: roles                   # optional, as the gateway's ROLES_CLAIM
  * identities:                         # named claim sets, reused by cases
  *   boss: { sub: pointy-haired-boss, roles: [admin] }
@@ -96,21 +97,61 @@ const caseSchema = z
     if (c.args !== undefined && c.tool === undefined) ctx.addIssue({ code: "custom", path: ["args"], message: "goes with tool: only tool calls have arguments" });
   }, evenWithOtherProblems);
 
+/** Every form `policy:` takes, for the message of one that is none of them. */
+const POLICY_FORMS =
+  "must be a policy file (policy: walkthrough.yaml) or a non-empty list of them (policy: [a.yaml, b.yaml]), relative to the test file, " +
+  "or an SSM path (policy: { path: /mcp-sso-gateway/McpSsoGateway/policies }, with an optional region)";
+
+const ssmPath = z
+  .string({ error: (issue) => (issue.input === undefined ? "is required: an SSM parameter path, such as /mcp-sso-gateway/McpSsoGateway/policies" : "must be an SSM parameter path") })
+  .startsWith("/", { error: 'must be an SSM parameter path starting with "/"' });
+
+const POLICY_PATH_KEYS = ["path", "region"] as const;
+
+/** `policy:` as files: one name or a non-empty list. */
+const policyFiles = z.union([nonEmpty("a policy file"), z.array(nonEmpty("a policy file")).min(1, { error: POLICY_FORMS })], { error: POLICY_FORMS });
+
+/** `policy: { path, region }`: every document under an SSM path, read as the gateway reads them. */
+const policyAtPath = z.strictObject({
+  path: ssmPath,
+  /** The AWS region of the parameters; default: the SDK's usual resolution (AWS_REGION, the profile...). */
+  region: nonEmpty("an AWS region, such as eu-west-1").optional(),
+});
+
+/**
+ * The `policy:` value, checked in the form its shape says it is (an object: an SSM path; anything else: files), so a
+ * mistake inside one form is named as such rather than as "none of the forms".
+ */
+const policySchema = z.unknown().check(
+  z.superRefine((value, ctx) => {
+    const result = (isObject(value) ? policyAtPath : policyFiles).safeParse(value);
+    for (const issue of result.error?.issues ?? []) {
+      const message =
+        issue.code === "unrecognized_keys"
+          ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")} (allowed: ${POLICY_PATH_KEYS.join(", ")}); ${POLICY_FORMS}`
+          : issue.message;
+      ctx.addIssue({ code: "custom", path: issue.path, message });
+    }
+  }),
+);
+
 const testFileSchema = z
   .strictObject({
     /** Free text for the humans maintaining the tests. */
     description: z.string().optional(),
-    policy: z.union([nonEmpty("a policy file"), z.array(nonEmpty("a policy file")).min(1)], {
-      error: "must be a policy file or a non-empty list of policy files, relative to the test file",
-    }).optional(),
-    path: z.string({ error: "must be an SSM parameter path" }).startsWith("/", { error: 'must be an SSM parameter path starting with "/"' }).optional(),
+    policy: policySchema.optional(),
+    path: ssmPath.optional(),
     rolesClaim: nonEmpty("a claim name").optional(),
     identities: z.record(z.string(), claimSet, { error: "must map identity names to claims" }).optional(),
     cases: z.array(caseSchema, { error: "must be a list of cases" }).min(1, { error: "must list at least one case" }),
   })
   .superRefine((file, ctx) => {
     if ((file.policy === undefined) === (file.path === undefined)) {
-      ctx.addIssue({ code: "custom", message: "needs exactly one of policy (files) or path (an SSM path)" });
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "needs exactly one of policy (files: policy: walkthrough.yaml or policy: [a.yaml, b.yaml]; an SSM path: policy: { path: /an/ssm/path }) or path (an SSM path: path: /an/ssm/path)",
+      });
     }
     // The value may hold invalid parts (see evenWithOtherProblems): read identities and cases defensively.
     const identities = isObject(file.identities) ? file.identities : {};
@@ -121,6 +162,16 @@ const testFileSchema = z
       ctx.addIssue({ code: "custom", path: ["cases", index, "as"], message: `no identity named ${JSON.stringify(c.as)} (${hint})` });
     });
   }, evenWithOtherProblems);
+
+/** Where the policy of a valid file is (its `policy:` or `path:`), a path without its trailing slashes as the gateway reads it. */
+function locationOf(policy: unknown, path: string | undefined, baseDir: string): PolicyLocation {
+  const atPath = (raw: string, region?: string): PolicyLocation => ({ ssmPath: raw.replace(/(.)\/+$/, "$1"), ...(region === undefined ? {} : { region }) });
+  if (policy === undefined) return atPath(path as string);
+  if (typeof policy === "string") return { files: [policy], baseDir };
+  if (Array.isArray(policy)) return { files: policy as string[], baseDir };
+  const { path: ssm, region } = policyAtPath.parse(policy);
+  return atPath(ssm, region);
+}
 
 /** zod's wording for unknown keys, replaced with one that lists what is allowed there. */
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -143,9 +194,8 @@ export function parseTestFile(origin: string, text: string, baseDir: string): Te
   if (!result.success) throw new TestFileError(origin, result.error.issues.map((issue) => `${formatYamlPath(issue.path, "(file)")}: ${describeIssue(issue)}`));
 
   const file = result.data;
-  const policyFiles = typeof file.policy === "string" ? [file.policy] : file.policy;
   return {
-    location: policyFiles !== undefined ? { files: policyFiles, baseDir } : { ssmPath: file.path as string },
+    location: locationOf(file.policy, file.path, baseDir),
     rolesClaim: file.rolesClaim,
     cases: file.cases.map((c, index) => {
       const kind = ITEM_KEYS.find((key) => c[key] !== undefined) as ItemKind;

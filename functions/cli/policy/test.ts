@@ -18,7 +18,9 @@ Exit code 0 when every case passes, 1 when one fails, 2 when a test file or its 
 
 A test file (YAML):
 
-  policy: [walkthrough.yaml]          # policy files, relative to the test file (or path: /an/ssm/path)
+  policy: [walkthrough.yaml]          # policy files, relative to the test file (one name or a list), or
+                                      # policy: { path: /an/ssm/path } for every document under an SSM path,
+                                      # read as the gateway reads them (region: optional; path: /an/ssm/path too)
   rolesClaim: roles                   # optional, as the gateway's ROLES_CLAIM (default ${DEFAULT_ROLES_CLAIM})
   identities:                         # named claim sets, reused by the cases
     boss: { sub: pointy-haired-boss, roles: [admin] }

@@ -66,9 +66,31 @@ describe("parseTestFile", () => {
     ]);
   });
 
+  it("reads policy: { path } as every document under an SSM path, its trailing slash dropped, with an optional region", () => {
+    const CASES = "\ncases: [{ claims: {}, tool: t, expect: deny }]";
+    expect(parse(`policy: { path: /mcp/policies }${CASES}`).location).toEqual({ ssmPath: "/mcp/policies" });
+    expect(parse(`policy:\n  path: /mcp/policies/\n  region: eu-west-1${CASES}`).location).toEqual({ ssmPath: "/mcp/policies", region: "eu-west-1" });
+    expect(parse(`path: /mcp/policies/${CASES}`).location).toEqual({ ssmPath: "/mcp/policies" });
+  });
+
+  it("names every accepted form of policy: when it is none of them, and the mistake inside one that it is", () => {
+    const CASES = "\ncases: [{ claims: {}, tool: t, expect: deny }]";
+    const FORMS =
+      "must be a policy file (policy: walkthrough.yaml) or a non-empty list of them (policy: [a.yaml, b.yaml]), relative to the test file, " +
+      "or an SSM path (policy: { path: /mcp-sso-gateway/McpSsoGateway/policies }, with an optional region)";
+    expect(problems(`policy: 5${CASES}`)).toEqual([`policy: ${FORMS}`]);
+    expect(problems(`policy: []${CASES}`)).toEqual([`policy: ${FORMS}`]);
+    expect(problems(`policy: { file: a.yaml, path: /p }${CASES}`)).toEqual([`policy: unknown key "file" (allowed: path, region); ${FORMS}`]);
+    expect(problems(`policy: { path: relative }${CASES}`)).toEqual(['policy.path: must be an SSM parameter path starting with "/"']);
+    expect(problems(`policy: { region: eu-west-1 }${CASES}`)).toEqual(["policy.path: is required: an SSM parameter path, such as /mcp-sso-gateway/McpSsoGateway/policies"]);
+    expect(problems(`policy: [a.yaml, '']${CASES}`)).toEqual(["policy[1]: must not be empty"]);
+  });
+
   it("needs exactly one of policy and path, and at least one case", () => {
-    expect(problems("cases: [{ claims: {}, tool: t, expect: deny }]")).toEqual(["(file): needs exactly one of policy (files) or path (an SSM path)"]);
-    expect(problems("policy: a.yaml\npath: /p\ncases: [{ claims: {}, tool: t, expect: deny }]")).toEqual(["(file): needs exactly one of policy (files) or path (an SSM path)"]);
+    const ONE_OF =
+      "(file): needs exactly one of policy (files: policy: walkthrough.yaml or policy: [a.yaml, b.yaml]; an SSM path: policy: { path: /an/ssm/path }) or path (an SSM path: path: /an/ssm/path)";
+    expect(problems("cases: [{ claims: {}, tool: t, expect: deny }]")).toEqual([ONE_OF]);
+    expect(problems("policy: a.yaml\npath: /p\ncases: [{ claims: {}, tool: t, expect: deny }]")).toEqual([ONE_OF]);
     expect(problems("policy: a.yaml\ncases: []")).toEqual(["cases: must list at least one case"]);
     expect(problems("path: relative\ncases: [{ claims: {}, tool: t, expect: deny }]")).toEqual(['path: must be an SSM parameter path starting with "/"']);
   });
