@@ -106,6 +106,24 @@ describe("policy explain", () => {
     expect([allowed.code, allowed.stdout]).toEqual([0, `ALLOW resource ${internal} for sub=x roles=[employee]: allowed by policies/native-roles.yaml resources.docs://internal/*\n`]);
   });
 
+  it("names the template grant that allowed an expanded URI, and the reading that refused another", async () => {
+    const policy = join(scratch, "templates.yaml");
+    await writeFile(policy, "resources:\n  'demo://resource/dynamic/text/{resourceId}': [admin]\n");
+    const claims = JSON.stringify({ sub: "ada", roles: ["admin"] });
+    const [one, slash] = await Promise.all([
+      cli("explain", policy, "--claims", claims, "--resource", "demo://resource/dynamic/text/1"),
+      cli("explain", policy, "--claims", claims, "--resource", "demo://resource/dynamic/text/a%2Fb"),
+    ]);
+    expect([one.code, one.stdout]).toEqual([
+      0,
+      `ALLOW resource demo://resource/dynamic/text/1 for sub=ada roles=[admin]: allowed by ${policy} resources.demo://resource/dynamic/text/{resourceId}\n`,
+    ]);
+    expect([slash.code, slash.stdout]).toEqual([
+      1,
+      'DENY resource demo://resource/dynamic/text/a%2Fb for sub=ada roles=[admin]: as a backend may read it (percent-decoded: "demo://resource/dynamic/text/a/b"), no rule allows it (default deny)\n',
+    ]);
+  });
+
   it("shows what documents in dry run would decide, exit code following the decision in force", async () => {
     const dry = join(scratch, "dry.yaml");
     await writeFile(dry, "dryRun: true\nrules:\n- deny: 'jwt.sub == \"pointy-haired-boss\"'\n");
