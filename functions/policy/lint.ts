@@ -9,6 +9,7 @@ import { celSyntaxTree, claimsRead, compileCelCondition, couldHoldForAnyone, ite
 import type { GrantDefinition, NamedPolicyDocument } from "./document.js";
 import { globToRegExp } from "./glob.js";
 import { documentsInDryRun, requiresDenyingOtherKinds, rulesNamingUnknownTools } from "./lint-conditions.js";
+import { grantPattern } from "./grant-pattern.js";
 import { grantFindings } from "./lint-grants.js";
 import type { ItemRef } from "./rule-scope.js";
 import type { ItemKind } from "./types.js";
@@ -133,14 +134,23 @@ function redundantAllows(grants: readonly Grant[], rules: readonly CelRule[]): L
     }
     return findings;
   }
+  const patterns = new Map(grants.map((grant) => [grant, grantPattern(grant.kind, grant.pattern)]));
+  /**
+   * Whether `other` matches everything `grant` (an exact name, or a template) does: for an exact name, that name;
+   * for a template, the template as written and its expansions, which only a glob matching its text covers.
+   */
+  const covers = (other: Grant, grant: Grant) => {
+    const [own, wider] = [patterns.get(grant)!, patterns.get(other)!];
+    return own.form === "template" ? wider.form === "glob" && wider.matches(grant.pattern, true) : wider.matches(grant.pattern, false);
+  };
   for (const grant of grants) {
-    if (/[*?]/.test(grant.pattern)) continue;
+    if (patterns.get(grant)!.form === "glob") continue;
     const wider = grants.find(
       (other) =>
         other !== grant &&
         other.kind === grant.kind &&
         other.definition.when === undefined &&
-        globToRegExp(other.pattern).test(grant.pattern) &&
+        covers(other, grant) &&
         (other.definition.roles.includes("*") || grant.definition.roles.every((role) => other.definition.roles.includes(role))),
     );
     if (wider) findings.push({ origin: grant.origin, message: `is shadowed: ${wider.origin} already allows it for the same roles` });

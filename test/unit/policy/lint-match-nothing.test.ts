@@ -79,3 +79,13 @@ describe("rules that silently stop nothing or deny more than they say", () => {
     ]);
   });
 });
+
+describe("shadowing, with template grants", () => {
+  it("a URI a template grant covers is shadowed by it; a template only by a glob that covers its text", () => {
+    const text = "resources:\n  'docs://x/{id}': [a]\n  'docs://x/1': [a]\n  'docs://y/{id}': [a]\n  'docs://y/{other}': [a]\n  'docs://z/{id}': [a]\n  'docs://z/*': [a]";
+    expect(lint(text).map((f) => `${f.origin}: ${f.message}`)).toEqual([
+      "p.yaml resources.docs://x/1: is shadowed: p.yaml resources.docs://x/{id} already allows it for the same roles",
+      "p.yaml resources.docs://z/{id}: is shadowed: p.yaml resources.docs://z/* already allows it for the same roles",
+    ]);
+  });
+});
