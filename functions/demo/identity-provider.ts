@@ -1,6 +1,7 @@
 /**
- * A stand-in for the corporate identity provider: an RS256 key pair, its public half served as a JWKS over HTTP,
- * and tokens signed with the private half. It replaces the `step` CLI of the original walkthrough.
+ * The demo identity provider's keys and tokens: an RS256 key pair kept in a file, its public half served as a JWKS
+ * over HTTP, and tokens signed with the private half (what the `step` CLI did in the original walkthrough). The
+ * demo's OpenID Provider (openid-provider.ts) signs with the same key.
  */
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -24,16 +25,47 @@ export function publicJwk(key: SigningJwk): JWK {
   return publicPart;
 }
 
-/** Reads a key saved by `saveSigningKey`, or creates and saves a new one. */
-export async function loadOrCreateSigningKey(path: string): Promise<SigningJwk> {
-  try {
-    return JSON.parse(await readFile(path, "utf8")) as SigningJwk;
-  } catch {
-    const key = await generateSigningKey();
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
-    return key;
+/** A key file that exists but holds no private signing key: it is reported, never replaced. */
+export class SigningKeyFileError extends Error {
+  constructor(
+    readonly path: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${path} ${problem}`, options);
+    this.name = "SigningKeyFileError";
   }
+}
+
+/** Reads a key written by `loadOrCreateSigningKey`; undefined when there is no such file. */
+export async function readSigningKey(path: string): Promise<SigningJwk | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new SigningKeyFileError(path, `cannot be read: ${(err as Error).message}`, { cause: err });
+  }
+  let key: Partial<SigningJwk> | undefined;
+  try {
+    key = JSON.parse(text) as Partial<SigningJwk>;
+  } catch {
+    key = undefined;
+  }
+  if (typeof key?.kid !== "string" || typeof key.alg !== "string" || typeof key.d !== "string") {
+    throw new SigningKeyFileError(path, "is not a private signing key (a JWK with kid, alg and d, as the demo writes)");
+  }
+  return key as SigningJwk;
+}
+
+/** Reads the key at `path`, or, when there is none, creates one and saves it there (readable by this user only). */
+export async function loadOrCreateSigningKey(path: string): Promise<SigningJwk> {
+  const existing = await readSigningKey(path);
+  if (existing) return existing;
+  const key = await generateSigningKey();
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
+  return key;
 }
 
 export interface TokenRequest {
