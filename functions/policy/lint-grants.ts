@@ -7,12 +7,14 @@
  *   make of it (`FILE:///x` is also read as `file:///x`) that no grant or allow rule matches (resource-decision.ts
  *   applies every grant to every reading, so such a grant allows nothing on its own);
  * - a name with leading or trailing whitespace, which MCP names do not have (a copy-paste slip);
+ * - an exact grant whose `when` condition can hold for no caller and no arguments on the one item it names
+ *   (`transfer: { roles: [a], when: 'mcp.tool.name == "tranfser"' }`);
  * - a role name with a comma (`"admin, employee"` is one role, not two) or with leading or trailing whitespace.
  *
  * Each is checked on one name the grant matches (each wildcard or variable `x`): the text the grant fixes is what can
  * be wrong with every name it matches, and `x` adds no dot segment, no refused character and no escape.
  */
-import { couldHoldForAnyone } from "./cel-condition.js";
+import { celSyntaxTree, couldHoldForAnyone } from "./cel-condition.js";
 import type { GrantDefinition } from "./document.js";
 import { grantPattern, type GrantPattern } from "./grant-pattern.js";
 import { literalPrefix } from "./glob.js";
@@ -108,6 +110,10 @@ export function grantFindings(grants: readonly LintedGrant[], allowRules: readon
     if (grant.kind === "resource") own.push(...resourceFindings(grant, pattern, resourcePatterns, allowRules));
     else if (grant.pattern.trim() !== grant.pattern) {
       own.push(`has leading or trailing whitespace, which ${grant.kind} names do not have: it matches only a name written with it`);
+    }
+    const when = grant.definition.when;
+    if (when !== undefined && pattern.form === "exact" && !couldHoldForAnyone(celSyntaxTree(`${grant.origin}.when`, when), { kind: grant.kind, name: grant.pattern })) {
+      own.push(`grants nothing: its when condition can hold for no caller and no arguments on ${grant.kind} ${JSON.stringify(grant.pattern)}`);
     }
     return [...own.map((message) => ({ grant, message })), ...roleFindings(grant)];
   });

@@ -89,3 +89,10 @@ describe("shadowing, with template grants", () => {
     ]);
   });
 });
+
+describe("a grant whose condition never holds", () => {
+  it("on the one item an exact grant names", () => {
+    const text = "tools:\n  transfer: { roles: [a], when: 'mcp.tool.name == \"tranfser\" && mcp.tool.arguments.amount < 10' }\n  pay: { roles: [a], when: 'mcp.tool.arguments.amount < 10' }";
+    expect(lines(text)).toEqual(['p.yaml tools.transfer: grants nothing: its when condition can hold for no caller and no arguments on tool "transfer" @2:3']);
+  });
+});
