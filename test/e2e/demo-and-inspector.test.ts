@@ -1,11 +1,12 @@
 /**
  * The walkthrough as a user runs it: the real `npm start` entry (`mcp-sso-gateway demo`) as a child process in its own
- * directory, driven by the MCP SDK client and by the MCP Inspector CLI; then the `token` and `serve` commands.
+ * directory, driven with the walkthrough's pasted tokens by the MCP SDK client and by the MCP Inspector CLI; then the
+ * `token` and `serve` commands. Signing in without a pasted token is demo-sign-in.test.ts.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { connectClient, postRaw, INITIALIZE } from "../support/gateway.js";
 import { cleanEnv, logLinesWithReason, runCli, startDemo, type DemoProcess } from "../support/demo-process.js";
 import { parseJsonOutput, runInspectorCli } from "../support/inspector.js";
@@ -14,6 +15,8 @@ const INSPECTOR_TIMEOUT = 60_000;
 const NO_TOKEN_REASON = "no bearer token found";
 
 let demo: DemoProcess;
+/** The port the demo identity provider listens on, as the demo printed it. */
+let idpPort: string;
 let jsmith: string;
 let boss: string;
 
@@ -29,19 +32,26 @@ function noTokenLines(): number {
 const bearerHeader = (token: string) => ["--header", `Authorization: Bearer ${token}`];
 
 beforeAll(async () => {
+  // The identity provider on a free port, as startDemo puts the gateway and the echo server (it passes this
+  // process's environment on to the demo).
+  vi.stubEnv("IDP_PORT", "0");
   demo = await startDemo();
+  idpPort = /^\s+identity provider\s+http:\/\/localhost:(\d+)\s/m.exec(demo.stdout())?.[1] ?? "";
   jsmith = await demo.token("jsmith.token");
   boss = await demo.token("boss.token");
 });
 
 afterAll(async () => {
   await demo?.remove();
+  vi.unstubAllEnvs();
 });
 
 describe("npm start (mcp-sso-gateway demo)", () => {
-  it("prints its gateway URL on a free port and writes the walkthrough's tokens, signed by the key it keeps", async () => {
+  it("prints its gateway URL and its identity provider on free ports and writes the walkthrough's tokens, signed by the key it keeps", async () => {
     expect(demo.url).toMatch(/^http:\/\/localhost:\d+\/mcp$/);
     expect(demo.url).not.toBe("http://localhost:9000/mcp");
+    expect(idpPort).toMatch(/^\d+$/);
+    expect(idpPort).not.toBe("9100");
     const key = JSON.parse(await readFile(join(demo.cwd, ".demo/signing-key.json"), "utf8")) as { kid: string };
     expect(jwtPart(jsmith, 0)).toMatchObject({ alg: "RS256", kid: key.kid });
     expect(jwtPart(jsmith, 1)).toMatchObject({ iss: "acme@example.com", aud: "mcp.example.com", sub: "jsmith" });
@@ -105,11 +115,19 @@ describe("the walkthrough with the MCP Inspector CLI", () => {
     expect(parseJsonOutput(run)).toMatchObject({ content: [{ type: "text", text: "hello" }] });
   });
 
-  it("fails without a token, because the gateway refused it", { timeout: INSPECTOR_TIMEOUT }, async () => {
+  it("refuses jsmith's call of echo itself, as echo is not on his list", { timeout: INSPECTOR_TIMEOUT }, async () => {
+    const run = await runInspectorCli(demo.url, ["--method", "tools/call", "--tool-name", "echo", "--tool-arg", "message=hello", ...bearerHeader(jsmith)]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("Tool 'echo' not found on server.");
+    expect(run.stdout).toBe("");
+  });
+
+  it("without a token and without a terminal, fails: the gateway refused it, and it would sign in only interactively", { timeout: INSPECTOR_TIMEOUT }, async () => {
     const before = noTokenLines();
     const run = await runInspectorCli(demo.url, ["--method", "tools/list"]);
     expect(run.code).not.toBe(0);
     expect(run.stdout).not.toMatch(/"tools"/);
+    expect(run.stderr).toContain("Interactive OAuth requires a TTY");
     // The failure is the gateway's 401, not, say, a connection error.
     await demo.waitForOutput(() => noTokenLines() > before);
   });
