@@ -14,4 +14,3 @@ export const IDP_PORT_VARIABLE = "IDP_PORT";
 export const DEMO_IDP_PORT = 9100;
 /** The scope MCP clients ask the demo identity provider for, to use the gateway; the gateway publishes and requires it. */
 export const DEMO_SCOPE = "mcp";
-

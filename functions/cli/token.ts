@@ -1,16 +1,19 @@
 /** `mcp-sso-gateway token`: mints a token signed with the demo identity provider's key (what `step` did in the original). */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { loadOrCreateSigningKey, mintToken, type SigningJwk } from "../demo/identity-provider.js";
+import { SigningKeyFileError, mintToken, type SigningJwk } from "../demo/identity-provider.js";
+import { providerIssuer } from "../demo/provider-issuer.js";
+import { DemoKeyNotServedError, servedDemoKey } from "../demo/served-key.js";
 import { parseClaimValue } from "./claim-value.js";
 import { CommandFailure } from "./command-failure.js";
-import { DEMO_AUDIENCE, DEMO_ISSUER, DEMO_KEY_PATH } from "./demo-defaults.js";
+import { DEMO_AUDIENCE, DEMO_IDP_PORT, DEMO_ISSUER, DEMO_KEY_PATH, IDP_PORT_VARIABLE } from "./demo-defaults.js";
+import { portFromEnv } from "./serve.js";
 import { UsageError, parseOrUsage } from "./usage-error.js";
 
 const HELP = `Usage: mcp-sso-gateway token --sub SUBJECT [options]
 
-Prints a JWT signed with the demo identity provider's key (${DEMO_KEY_PATH}, created by 'npm start', or here when
-missing, which is then said on stderr).
+Prints a JWT signed with the running demo's key, ${DEMO_KEY_PATH} in the directory 'npm start' runs in (once
+the demo identity provider, on port ${IDP_PORT_VARIABLE} or else ${DEMO_IDP_PORT}, is seen to publish it), or with the key --key names.
   --sub SUBJECT        the sub claim (required: the gateway refuses tokens without one)
   --claim NAME=VALUE   a further claim (repeatable). VALUE is JSON when it starts with [ { or " or is a number, true,
                        false or null ('roles=["admin"]', 'level=3'); anything else is text ('team=blue')
@@ -18,7 +21,7 @@ missing, which is then said on stderr).
   --expires SPAN       lifetime: seconds, or 30m, 12h, 7d, 10y (default 1h)
   --issuer ISS         default ${DEMO_ISSUER}
   --audience AUD       default ${DEMO_AUDIENCE} (repeatable)
-  --key FILE           signing key (default ${DEMO_KEY_PATH}; a FILE named here must exist)
+  --key FILE           signing key, used as it is (default the demo's, as above; a FILE named here must exist)
 iss, sub, aud and exp come from these options, iat and jti from the time and a random id: not from --claim or --claims.`;
 
 /** Claims the command sets itself, with where their value comes from; mintToken would overwrite them silently. */
@@ -73,19 +76,22 @@ function requestedClaims(claimsJson: string | undefined, pairs: readonly string[
 }
 
 /**
- * The signing key: the file's, or, at the default place only, a new one (said on stderr, since a gateway started
- * before trusts another key). A file that holds no private key is refused, never replaced.
+ * The signing key: the file --key names, or else the running demo's, and only while its identity provider publishes
+ * it. Never a new one: a key nobody serves signs tokens every gateway refuses. A file that holds no private key is
+ * refused, never replaced.
  */
 async function signingKey(path: string, named: boolean): Promise<SigningJwk> {
+  if (!named) {
+    return servedDemoKey(path, providerIssuer(portFromEnv(IDP_PORT_VARIABLE, DEMO_IDP_PORT))).catch((err: unknown) => {
+      throw err instanceof DemoKeyNotServedError || err instanceof SigningKeyFileError ? new CommandFailure(err.message, { cause: err }) : err;
+    });
+  }
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new CommandFailure(`cannot read the signing key ${path}: ${(err as Error).message}`, { cause: err });
-    if (named) throw new UsageError(`--key ${path}: no such file (leave --key out to use, or create, ${DEMO_KEY_PATH})`);
-    const key = await loadOrCreateSigningKey(path);
-    console.error(`created a new signing key in ${path}: a gateway trusting another key (a demo started elsewhere) refuses this token`);
-    return key;
+    throw new UsageError(`--key ${path}: no such file (leave --key out to use the running demo's ${DEMO_KEY_PATH})`);
   }
   let key: Partial<SigningJwk> | undefined;
   try {

@@ -3,13 +3,15 @@
  * directory, driven with the walkthrough's pasted tokens by the MCP SDK client and by the MCP Inspector CLI; then the
  * `token` and `serve` commands. Signing in without a pasted token is demo-sign-in.test.ts.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { connectClient, postRaw, INITIALIZE } from "../support/gateway.js";
+import { generateSigningKey } from "../../functions/demo/identity-provider.js";
+import { connectClient } from "../support/gateway.js";
 import { cleanEnv, logLinesWithReason, runCli, startDemo, type DemoProcess } from "../support/demo-process.js";
 import { parseJsonOutput, runInspectorCli } from "../support/inspector.js";
+import { freePort } from "../support/ports.js";
 
 const INSPECTOR_TIMEOUT = 60_000;
 const NO_TOKEN_REASON = "no bearer token found";
@@ -45,6 +47,16 @@ afterAll(async () => {
   await demo?.remove();
   vi.unstubAllEnvs();
 });
+
+/** The environment `token` runs with: the demo identity provider's port, as a user sets IDP_PORT for a demo on another port. */
+const tokenEnv = (port = idpPort) => cleanEnv({ IDP_PORT: port });
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
 
 describe("npm start (mcp-sso-gateway demo)", () => {
   it("prints its gateway URL and its identity provider on free ports and writes the walkthrough's tokens, signed by the key it keeps", async () => {
@@ -134,8 +146,8 @@ describe("the walkthrough with the MCP Inspector CLI", () => {
 });
 
 describe("mcp-sso-gateway token", () => {
-  it("mints a token with the demo's key that the running demo accepts, with the claims asked for", async () => {
-    const run = await runCli(["token", "--sub", "alice", "--claim", 'roles=["admin"]', "--key", join(demo.cwd, ".demo/signing-key.json")], { cwd: demo.cwd });
+  it("mints, in the demo's directory, a token with the demo's key that the running demo accepts, with the claims asked for", async () => {
+    const run = await runCli(["token", "--sub", "alice", "--claim", 'roles=["admin"]'], { cwd: demo.cwd, env: tokenEnv() });
     expect(run.code, run.stderr).toBe(0);
     const alice = run.stdout.trim();
     expect(alice).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
@@ -150,13 +162,44 @@ describe("mcp-sso-gateway token", () => {
     await demo.waitForOutput((output) => /"subject":"alice"[^\n]*"mcpMethod":"tools\/list"/.test(output));
   });
 
-  it("mints, in another directory, a token with a fresh key that the demo refuses", async () => {
-    const elsewhere = await mkdtemp(join(tmpdir(), "mcp-sso-token-"));
-    const run = await runCli(["token", "--sub", "mallory", "--claim", 'roles=["admin"]'], { cwd: elsewhere }).finally(() => rm(elsewhere, { recursive: true, force: true }));
-    expect(run.code, run.stderr).toBe(0);
-    const response = await postRaw(demo.url, INITIALIZE, { authorization: `Bearer ${run.stdout.trim()}` });
-    expect(response.status).toBe(401);
-    await demo.waitForOutput((output) => /"reason":"unknown signing key: /.test(output));
+  it("in another directory, mints nothing and creates no key: it says where it looked, and to start the demo", async () => {
+    // As the command sees it: its working directory with symbolic links resolved.
+    const elsewhere = await realpath(await mkdtemp(join(tmpdir(), "mcp-sso-token-")));
+    try {
+      const run = await runCli(["token", "--sub", "mallory", "--claim", 'roles=["admin"]'], { cwd: elsewhere, env: tokenEnv() });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain(`No demo signing key at ${join(elsewhere, ".demo/signing-key.json")}.`);
+      expect(run.stderr).toContain("'npm start'");
+      expect(run.stderr).not.toMatch(/^\s+at /m);
+      expect(await exists(join(elsewhere, ".demo"))).toBe(false);
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses the demo's key when no demo identity provider answers on IDP_PORT, naming the address it asked", async () => {
+    const nowhere = String(await freePort());
+    const run = await runCli(["token", "--sub", "alice"], { cwd: demo.cwd, env: tokenEnv(nowhere) });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(`The demo identity provider does not answer at http://localhost:${nowhere} (`);
+    expect(run.stderr).toContain("'npm start'");
+  });
+
+  it("refuses a key file the running demo does not publish, which would sign tokens the demo refuses", async () => {
+    const other = await realpath(await mkdtemp(join(tmpdir(), "mcp-sso-token-other-")));
+    try {
+      await mkdir(join(other, ".demo"));
+      const stranger = await generateSigningKey();
+      await writeFile(join(other, ".demo/signing-key.json"), JSON.stringify(stranger));
+      const run = await runCli(["token", "--sub", "mallory"], { cwd: other, env: tokenEnv() });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain(`The demo identity provider at http://localhost:${idpPort} does not publish the key in ${join(other, ".demo/signing-key.json")} (kid ${stranger.kid};`);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 });
 
