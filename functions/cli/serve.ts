@@ -3,6 +3,7 @@ import { createJsonLogger } from "../adapters/logger.js";
 import { LOCAL_HOSTNAME, serveGateway, type LocalServer } from "../adapters/node-server.js";
 import { loadConfigFromEnv, type GatewayConfig } from "../config/gateway-config.js";
 import { withLoopbackHostDefault } from "../config/loopback.js";
+import { unknownSettings } from "../config/unknown-variables.js";
 import { createGatewayFromConfig } from "../core/create-gateway-from-config.js";
 import type { Gateway, GatewayOptions } from "../core/gateway.js";
 import type { GatewayLogger } from "../logging.js";
@@ -100,6 +101,10 @@ export async function serve(args: string[]): Promise<void> {
     return;
   }
   if (args.length > 0) throw new UsageError(`serve takes no arguments (settings are environment variables)\n\n${HELP}`);
+  // Said before the configuration is checked: a misspelt name is often why a setting is reported missing.
+  for (const { name, suggestion } of unknownSettings(process.env)) {
+    console.error(`warning: ${name} is not a setting of the gateway and is ignored${suggestion ? `; did you mean ${suggestion}?` : ""}`);
+  }
   const port = portFromEnv("PORT", 9000);
   const config = loadConfigFromEnv(process.env);
   // Started by hand, a gateway that could only answer 503 is a mistake to report now, not on every request.

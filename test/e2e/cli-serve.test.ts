@@ -2,7 +2,8 @@
  * `mcp-sso-gateway serve` as a user runs it (the real CLI as a child process): a gateway started by hand that could
  * only answer errors (no policy, an invalid one, signing keys that cannot be fetched, a session key that cannot be
  * read) does not start: exit code 1 and one message naming each file, URL or parameter and what is wrong with it. A
- * port already taken is said in one line, not a stack trace. With everything in place it starts and serves.
+ * port already taken is said in one line, not a stack trace, and a misspelt setting is warned of. With everything in
+ * place it starts and serves.
  *
  * What the demo and the Lambda function start through (startGatewayServer) is unchanged: it starts anyway and
  * answers 503 until the policy can be had.
@@ -109,6 +110,25 @@ describe("serve does not start a gateway that could only answer errors", () => {
       /^ {2}- POLICY_FILE missing\.yaml: /,
       `the signing keys of issuer ${ISSUER} cannot be fetched from ${closed}: `,
     ]);
+  });
+});
+
+describe("serve with a setting misspelt", () => {
+  it("warns of each name the gateway does not read, with the one probably meant, before anything else", async () => {
+    const run = await serve({ ...goodSettings({ POLICY_CACHE_SECOND: "0", POLICY_FILE: "missing.yaml" }) });
+    expect(run.code).toBe(1);
+    expect(run.stderr.split("\n")[0]).toBe("warning: POLICY_CACHE_SECOND is not a setting of the gateway and is ignored; did you mean POLICY_CACHE_SECONDS?");
+    expect(run.stderr.split("\n")[1]).toBe(NOT_STARTED.trimEnd());
+  });
+
+  it("says so also when the misspelling makes a required setting missing", async () => {
+    const { JWT_AUDIENCE: audience, ...settings } = goodSettings();
+    const run = await serve({ ...settings, JWT_AUDIANCE: audience ?? "" });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      "warning: JWT_AUDIANCE is not a setting of the gateway and is ignored; did you mean JWT_AUDIENCE?\n" +
+        "Invalid gateway configuration:\n  - JWT_AUDIENCE is required (one or more audiences, comma-separated)\n",
+    );
   });
 });
 
