@@ -8,7 +8,7 @@ import { parseClaimValue } from "./claim-value.js";
 import { CommandFailure } from "./command-failure.js";
 import { DEMO_AUDIENCE, DEMO_IDP_PORT, DEMO_ISSUER, DEMO_KEY_PATH, IDP_PORT_VARIABLE } from "./demo-defaults.js";
 import { portFromEnv } from "./serve.js";
-import { UsageError, parseOrUsage } from "./usage-error.js";
+import { UsageError, parseOrUsage, refuseRepeatedOptions } from "./usage-error.js";
 
 const HELP = `Usage: mcp-sso-gateway token --sub SUBJECT [options]
 
@@ -105,22 +105,20 @@ async function signingKey(path: string, named: boolean): Promise<SigningJwk> {
   return key as SigningJwk;
 }
 
+const OPTIONS = {
+  sub: { type: "string" },
+  claim: { type: "string", multiple: true },
+  claims: { type: "string" },
+  expires: { type: "string", default: "1h" },
+  issuer: { type: "string", default: DEMO_ISSUER },
+  audience: { type: "string", multiple: true },
+  key: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 export async function token(args: string[]): Promise<void> {
-  const { values } = parseOrUsage(HELP, () =>
-    parseArgs({
-      args,
-      options: {
-        sub: { type: "string" },
-        claim: { type: "string", multiple: true },
-        claims: { type: "string" },
-        expires: { type: "string", default: "1h" },
-        issuer: { type: "string", default: DEMO_ISSUER },
-        audience: { type: "string", multiple: true },
-        key: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }),
-  );
+  const { values } = parseOrUsage(HELP, () => parseArgs({ args, options: OPTIONS }));
+  refuseRepeatedOptions(args, OPTIONS, HELP);
   if (values.help) {
     console.log(HELP);
     return;

@@ -83,6 +83,11 @@ describe("mistakes: stderr, exit code 2", () => {
     [["doctor"], /^doctor needs the MCP endpoint's URL/],
     [["policy", "deploy"], /^Unknown policy subcommand: deploy/],
     [["policy", "pull", "--path", "/p", "--bogus"], /^Unknown option '--bogus'/],
+    // parseArgs keeps the last of a repeated option and drops the others without a word.
+    [["policy", "push", "main.yaml", "--path", "/prod", "--path=/staging"], /^--path is given 2 times \("\/prod", "\/staging"\); give it once\n\nUsage: /],
+    [["policy", "rollback", "--path", "/p", "--name", "main", "--to", "1", "--to", "2"], /^--to is given 2 times \("1", "2"\); give it once/],
+    [["policy", "history", "--path", "/p", "--name", "a", "--name", "b"], /^--name is given 2 times/],
+    [["token", "--sub", "alice", "--sub", "mallory"], /^--sub is given 2 times \("alice", "mallory"\); give it once/],
   ])("%j", async (args, message) => {
     expectMistake(await cli(...args), message);
   });

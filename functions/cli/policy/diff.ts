@@ -9,6 +9,7 @@ import {
   SSM_OPTIONS_HELP,
   documentName,
   parseOrUsage,
+  refuseRepeatedOptions,
   policyPath,
   positionals,
   readDocumentFile,
@@ -24,6 +25,7 @@ ${SSM_OPTIONS_HELP}
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals: given } = parseOrUsage(HELP, () => parseArgs({ args, allowPositionals: true, options: SSM_OPTIONS }));
+  refuseRepeatedOptions(args, SSM_OPTIONS, HELP);
   if (values.help) {
     console.log(HELP);
     return 0;

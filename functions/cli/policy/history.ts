@@ -4,7 +4,7 @@ import type { ParameterHistory } from "@aws-sdk/client-ssm";
 import type { PolicySubcommand } from "./command.js";
 import { parameterHistory, ssmClient } from "./ssm-documents.js";
 import { describeChange, describeFirst } from "./version-changes.js";
-import { SSM_OPTIONS, SSM_OPTIONS_HELP, documentName, parseOrUsage, policyPath, positionals, reportFailures } from "./ssm-options.js";
+import { SSM_OPTIONS, SSM_OPTIONS_HELP, documentName, parseOrUsage, policyPath, positionals, refuseRepeatedOptions, reportFailures } from "./ssm-options.js";
 
 const HELP = `Usage: mcp-sso-gateway policy history --path PATH --name NAME
 
@@ -29,6 +29,7 @@ function rows(versions: readonly ParameterHistory[]): string[][] {
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals: given } = parseOrUsage(HELP, () => parseArgs({ args, allowPositionals: true, options: SSM_OPTIONS }));
+  refuseRepeatedOptions(args, SSM_OPTIONS, HELP);
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import type { PolicySubcommand } from "./command.js";
 import { getDocument, listDocuments, ssmClient } from "./ssm-documents.js";
-import { CommandFailure, SSM_OPTIONS, SSM_OPTIONS_HELP, documentName, parseOrUsage, policyPath, positionals, reportFailures } from "./ssm-options.js";
+import { CommandFailure, SSM_OPTIONS, SSM_OPTIONS_HELP, documentName, parseOrUsage, policyPath, positionals, refuseRepeatedOptions, reportFailures } from "./ssm-options.js";
 
 const HELP = `Usage: mcp-sso-gateway policy pull --path PATH [--name NAME]
 
@@ -16,6 +16,7 @@ const withNewline = (text: string) => (text.endsWith("\n") ? text : `${text}\n`)
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals: given } = parseOrUsage(HELP, () => parseArgs({ args, allowPositionals: true, options: SSM_OPTIONS }));
+  refuseRepeatedOptions(args, SSM_OPTIONS, HELP);
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import type { PolicySubcommand } from "./command.js";
 import { checkBeforeWriting, listDocuments, planWrite, refuseStackOwned, ssmClient, tierFor, write } from "./ssm-documents.js";
-import { SSM_OPTIONS, SSM_OPTIONS_HELP, documentName, parseOrUsage, policyPath, positionals, readDocumentFile, reportFailures } from "./ssm-options.js";
+import { SSM_OPTIONS, SSM_OPTIONS_HELP, documentName, parseOrUsage, policyPath, positionals, readDocumentFile, refuseRepeatedOptions, reportFailures } from "./ssm-options.js";
 
 const HELP = `Usage: mcp-sso-gateway policy push FILE --path PATH [--name NAME] [--dry-run-check]
 
@@ -14,10 +14,11 @@ ${SSM_OPTIONS_HELP}
   --name NAME          the parameter under PATH (default: FILE's name without its extension)
   --dry-run-check      check everything and say what would be written, but write nothing`;
 
+const OPTIONS = { ...SSM_OPTIONS, "dry-run-check": { type: "boolean" } } as const;
+
 async function run(args: string[]): Promise<number> {
-  const { values, positionals: given } = parseOrUsage(HELP, () =>
-    parseArgs({ args, allowPositionals: true, options: { ...SSM_OPTIONS, "dry-run-check": { type: "boolean" } } }),
-  );
+  const { values, positionals: given } = parseOrUsage(HELP, () => parseArgs({ args, allowPositionals: true, options: OPTIONS }));
+  refuseRepeatedOptions(args, OPTIONS, HELP);
   if (values.help) {
     console.log(HELP);
     return 0;

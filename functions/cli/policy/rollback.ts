@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import type { PolicySubcommand } from "./command.js";
 import { checkBeforeWriting, listDocuments, parameterHistory, planWrite, refuseStackOwned, ssmClient, tierFor, write } from "./ssm-documents.js";
-import { CommandFailure, SSM_OPTIONS, SSM_OPTIONS_HELP, documentName, parseOrUsage, policyPath, positionals, reportFailures } from "./ssm-options.js";
+import { CommandFailure, SSM_OPTIONS, SSM_OPTIONS_HELP, documentName, parseOrUsage, policyPath, positionals, refuseRepeatedOptions, reportFailures } from "./ssm-options.js";
 import { UsageError } from "../usage-error.js";
 
 const HELP = `Usage: mcp-sso-gateway policy rollback --path PATH --name NAME --to VERSION
@@ -17,10 +17,11 @@ ${SSM_OPTIONS_HELP}
   --name NAME          the parameter under PATH
   --to VERSION         the version whose content to restore`;
 
+const OPTIONS = { ...SSM_OPTIONS, to: { type: "string" } } as const;
+
 async function run(args: string[]): Promise<number> {
-  const { values, positionals: given } = parseOrUsage(HELP, () =>
-    parseArgs({ args, allowPositionals: true, options: { ...SSM_OPTIONS, to: { type: "string" } } }),
-  );
+  const { values, positionals: given } = parseOrUsage(HELP, () => parseArgs({ args, allowPositionals: true, options: OPTIONS }));
+  refuseRepeatedOptions(args, OPTIONS, HELP);
   if (values.help) {
     console.log(HELP);
     return 0;

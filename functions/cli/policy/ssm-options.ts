@@ -5,9 +5,9 @@
 import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { CommandFailure } from "../command-failure.js";
-import { UsageError, parseOrUsage } from "../usage-error.js";
+import { UsageError, parseOrUsage, refuseRepeatedOptions } from "../usage-error.js";
 
-export { CommandFailure, parseOrUsage };
+export { CommandFailure, parseOrUsage, refuseRepeatedOptions };
 
 /** Options every SSM subcommand takes; spread into each one's parseArgs options. */
 export const SSM_OPTIONS = {
