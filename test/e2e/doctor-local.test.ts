@@ -199,7 +199,7 @@ describe("doctor's command line", () => {
     expect(help.stdout).toMatch(/^Usage: mcp-sso-gateway doctor URL \[--token TOKEN \| --token-file FILE\] \[options\]/);
     for (const option of ["--token TOKEN", "--token-file FILE", "--origin ORIGIN", "--timeout SECONDS"]) expect(help.stdout).toContain(`  ${option}`);
     const commands = await runCli(["--help"], { cwd: process.cwd(), env: cleanEnv() });
-    expect(commands.stderr).toMatch(/^ {2}doctor {2}check a deployment as MCP clients meet it/m);
+    expect(commands.stdout).toMatch(/^ {2}doctor {2}check a deployment as MCP clients meet it/m);
   });
 
   it("refuses, with exit code 2, a missing URL, two tokens, and a token to be sent over plain http to another machine", async () => {
