@@ -19,8 +19,21 @@ export class DemoKeyNotServedError extends Error {
 /** How long to wait for the demo identity provider to answer; it runs on this machine. */
 const LOOKUP_TIMEOUT_MS = 3000;
 
+/** Why a request got no answer, in words: fetch itself says only "fetch failed", with the cause beneath. */
+function unanswered(err: unknown): string {
+  if (err instanceof Error && err.name === "TimeoutError") return `no answer within ${LOOKUP_TIMEOUT_MS / 1000} s`;
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+  if (cause?.code === "ECONNREFUSED") return "connection refused: nothing listens there";
+  return typeof cause?.message === "string" ? cause.message : (err as Error).message;
+}
+
 async function getJson(url: string): Promise<unknown> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS), redirect: "error" });
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS), redirect: "error" });
+  } catch (err) {
+    throw new Error(unanswered(err), { cause: err });
+  }
   if (!response.ok) throw new Error(`${url} answered ${response.status}`);
   return response.json();
 }

@@ -183,7 +183,7 @@ describe("mcp-sso-gateway token", () => {
     const run = await runCli(["token", "--sub", "alice"], { cwd: demo.cwd, env: tokenEnv(nowhere) });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
-    expect(run.stderr).toContain(`The demo identity provider does not answer at http://localhost:${nowhere} (`);
+    expect(run.stderr).toContain(`The demo identity provider does not answer at http://localhost:${nowhere} (connection refused: nothing listens there)`);
     expect(run.stderr).toContain("'npm start'");
   });
 
