@@ -5,7 +5,8 @@
  */
 import * as apigw from "aws-cdk-lib/aws-apigateway";
 
-const HTTP_API_FIELDS = {
+/** The fields both APIs name alike. */
+const REQUEST_FIELDS = {
   requestId: "$context.requestId",
   ip: "$context.identity.sourceIp",
   requestTime: "$context.requestTime",
@@ -15,27 +16,22 @@ const HTTP_API_FIELDS = {
   protocol: "$context.protocol",
   responseLength: "$context.responseLength",
   responseLatency: "$context.responseLatency",
-  integrationLatency: "$context.integrationLatency",
-  integrationStatus: "$context.integrationStatus",
-  integrationError: "$context.integrationErrorMessage",
   error: "$context.error.message",
 };
 
+const HTTP_API_FIELDS = {
+  ...REQUEST_FIELDS,
+  integrationLatency: "$context.integrationLatency",
+  integrationStatus: "$context.integrationStatus",
+  integrationError: "$context.integrationErrorMessage",
+};
+
 const REST_API_FIELDS = {
-  requestId: "$context.requestId",
+  ...REQUEST_FIELDS,
   extendedRequestId: "$context.extendedRequestId",
-  ip: "$context.identity.sourceIp",
-  requestTime: "$context.requestTime",
-  httpMethod: "$context.httpMethod",
-  path: "$context.path",
-  status: "$context.status",
-  protocol: "$context.protocol",
-  responseLength: "$context.responseLength",
-  responseLatency: "$context.responseLatency",
   integrationLatency: "$context.integration.latency",
   integrationStatus: "$context.integration.status",
   integrationError: "$context.integration.error",
-  error: "$context.error.message",
 };
 
 export const HTTP_API_ACCESS_LOG_FORMAT = apigw.AccessLogFormat.custom(JSON.stringify(HTTP_API_FIELDS));
