@@ -3,7 +3,8 @@
  * a directory of its own): no `--sub` (the gateway refuses tokens without one), a `--claim` value that looks like
  * JSON but is not (`roles=[admin]`, which would silently become the text "[admin]"), a claim the command sets itself,
  * a claim given twice, a lifetime of 0, a `--key` file that does not exist or holds no private key. Each refusal is
- * exit code 2 (usage) or 1 (the key file), one message on stderr, no token on stdout, and no key file written.
+ * exit code 2 (usage) or 1 (the key file), one message on stderr, no token on stdout, and no key file written. (Which
+ * key is used without --key, the running demo's, is tested with the demo in demo-and-inspector.test.ts.)
  * What it accepts, it mints: plain words stay text, JSON values are JSON, and the gateway accepts the token.
  */
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -143,21 +144,6 @@ describe("the signing key", () => {
     }
     expect(await readFile(join(dir, "public.json"), "utf8")).toBe(publicOnly);
     expect(await readFile(join(dir, "garbage.json"), "utf8")).toBe("not json");
-  });
-
-  it("is created at the default place when there is none, and stderr says so", async () => {
-    const fresh = await mkdtemp(join(tmpdir(), "mcp-sso-cli-token-fresh-"));
-    try {
-      const run = await runCli(["token", "--sub", "alice"], { cwd: fresh });
-      expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-      expect(run.stderr).toMatch(/^created a new signing key in \.demo\/signing-key\.json: /);
-      expect(await exists(join(fresh, ".demo/signing-key.json"))).toBe(true);
-      // The second time, the key is there: nothing to say.
-      expect((await runCli(["token", "--sub", "alice"], { cwd: fresh })).stderr).toBe("");
-    } finally {
-      await rm(fresh, { recursive: true, force: true });
-    }
   });
 });
 
