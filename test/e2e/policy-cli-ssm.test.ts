@@ -88,7 +88,7 @@ describe("policy push", () => {
     ["an unknown key", "unknown-key.yaml", "tools:\n  echo: [admin]\ntool:\n  add: [admin]\n", /unknown-key\.yaml: .*"tool"/],
     ["a role list that is empty", "empty-roles.yaml", "tools:\n  echo: []\n", /empty-roles\.yaml: tools\.echo: /],
     ["CEL that does not parse", "bad-cel.yaml", "rules:\n- 'true'\n- 'mcp.tool.name =='\n", /bad-cel\.yaml rules\[1\]: CEL does not parse/],
-    ["CEL with an unknown variable", "bad-var.yaml", "rules:\n- deny: 'request.ip == \"1.2.3.4\"'\n", /bad-var\.yaml rules\[0\]: CEL is not valid here .*request/],
+    ["CEL with an unknown variable", "bad-var.yaml", "rules:\n- deny: 'request.ip == \"1.2.3.4\"'\n", /bad-var\.yaml rules\[0\]: CEL is not valid here: unknown variable request .*\(line 2, column 10\)/],
   ])("refuses %s, naming the document and the place, and writes nothing", async (_, name, text, message) => {
     const path = newPath();
     const parameter = `${path}/${name.replace(/\.yaml$/, "")}`;
