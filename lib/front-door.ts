@@ -3,62 +3,14 @@
  * CloudFront), an HTTP API, or a REST API with response streaming. Every one sends every path to the function, which
  * routes `/mcp` and the RFC 9728 documents itself; docs/aws.md says why the function URL is the default.
  */
-import type * as acm from "aws-cdk-lib/aws-certificatemanager";
-import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import type * as lambda from "aws-cdk-lib/aws-lambda";
-import type * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import type { FrontDoor } from "./gateway-settings.js";
 import { functionUrlFrontDoor } from "./front-doors/function-url.js";
 import { httpApiFrontDoor } from "./front-doors/http-api.js";
 import { restStreamingFrontDoor } from "./front-doors/rest-streaming.js";
+import type { FrontDoorOptions, FrontDoorResources } from "./front-doors/types.js";
+import type { FrontDoor } from "./gateway-settings.js";
 
-export interface CustomDomain {
-  /** e.g. `mcp.example.com`; point its DNS at output `DnsTarget` (a CNAME, or a Route 53 alias). */
-  domainName: string;
-  /**
-   * An ACM certificate for `domainName`: in us-east-1 for the function URL front door (CloudFront's rule), in the
-   * stack's region for the API Gateway ones.
-   */
-  certificate: acm.ICertificate;
-}
-
-/** Request limits of an API Gateway stage (API Gateway's own defaults apply when left out: the account's quota). */
-export interface Throttling {
-  /** Steady-state requests per second. */
-  rateLimit?: number;
-  /** Requests allowed in a burst. */
-  burstLimit?: number;
-}
-
-export interface FrontDoorOptions {
-  fn: lambda.IFunction;
-  retention: logs.RetentionDays;
-  customDomain: CustomDomain | undefined;
-  /** A WAF web ACL: CLOUDFRONT scope for the function URL front door (with a custom domain), REGIONAL for REST. */
-  webAclArn: string | undefined;
-  throttling: Throttling | undefined;
-  /** X-Ray tracing of the API Gateway stage, where the front door supports it (REST). */
-  tracing: boolean;
-  /** Names the API in metrics (REST metrics are keyed by API name, so it must be unique per account and region). */
-  apiName: string;
-}
-
-export interface FrontDoorResources {
-  /**
-   * Base URL clients use (no trailing slash), given to the function as PUBLIC_URL; undefined where the function can
-   * only learn it from the request (a function URL's own address cannot be handed to the function it belongs to).
-   */
-  functionPublicUrl: string | undefined;
-  /** Base URL clients use, for the outputs (no trailing slash). */
-  publicUrl: string;
-  /** 5xx answers of the front door, summed over 5 minutes. */
-  serverErrors: cloudwatch.IMetric;
-  /** Where the custom domain's DNS record points. */
-  dnsTarget?: string;
-  /** The function's environment this front door needs (the edge secret's header and where it is kept). */
-  environment: Record<string, string>;
-}
+export type { CustomDomain, FrontDoorOptions, FrontDoorResources, Throttling } from "./front-doors/types.js";
 
 export function createFrontDoor(scope: Construct, frontDoor: FrontDoor, options: FrontDoorOptions): FrontDoorResources {
   switch (frontDoor) {

@@ -15,7 +15,7 @@ import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
-import type { CustomDomain, FrontDoorOptions } from "../front-door.js";
+import type { CustomDomain, FrontDoorOptions } from "./types.js";
 import { challengeRestorer } from "./challenge-restorer.js";
 
 /** The header CloudFront adds to every request it passes to the function. */

@@ -10,7 +10,7 @@ import { Duration, Fn } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import type { Construct } from "constructs";
-import type { FrontDoorOptions, FrontDoorResources } from "../front-door.js";
+import type { FrontDoorOptions, FrontDoorResources } from "./types.js";
 import { cloudFrontDistribution } from "./cloudfront.js";
 
 export function functionUrlFrontDoor(scope: Construct, options: FrontDoorOptions): FrontDoorResources {

@@ -9,7 +9,7 @@ import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import type { FrontDoorOptions, FrontDoorResources } from "../front-door.js";
+import type { FrontDoorOptions, FrontDoorResources } from "./types.js";
 import { HTTP_API_ACCESS_LOG_FORMAT } from "./access-log-format.js";
 
 export function httpApiFrontDoor(scope: Construct, { fn, retention, customDomain, throttling, apiName }: FrontDoorOptions): FrontDoorResources {

@@ -12,7 +12,7 @@ import * as apigw from "aws-cdk-lib/aws-apigateway";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import type { Construct } from "constructs";
-import type { FrontDoorOptions, FrontDoorResources } from "../front-door.js";
+import type { FrontDoorOptions, FrontDoorResources } from "./types.js";
 import { REST_API_ACCESS_LOG_FORMAT } from "./access-log-format.js";
 
 /** The REST API's stage: its name is the first segment of the execute-api URL. */
