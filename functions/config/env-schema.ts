@@ -17,6 +17,7 @@ export const DEFAULTS = {
   BACKEND_CREDENTIAL_CACHE_SECONDS: 300,
   BACKEND_TOKEN_TTL_SECONDS: 300,
   EDGE_SECRET_CACHE_SECONDS: 300,
+  SSE_KEEPALIVE_SECONDS: 25,
 } as const;
 
 /** Headers the gateway sets or passes itself; a backend credential may not take their place. */
@@ -100,6 +101,7 @@ export const envSchema = z.object({
   BACKEND_IDENTITY_HEADERS: z.optional(listOf(identityHeader)),
   MAX_BODY_BYTES: integer(1024, 10 * 1_048_576, DEFAULTS.MAX_BODY_BYTES),
   MAX_BACKEND_MESSAGE_BYTES: integer(65_536, 256 * 1_048_576, DEFAULTS.MAX_BACKEND_MESSAGE_BYTES),
+  SSE_KEEPALIVE_SECONDS: integer(0, 900, DEFAULTS.SSE_KEEPALIVE_SECONDS),
   BACKEND_CREDENTIAL_HEADER: z.optional(gatewayHeaderName),
   BACKEND_CREDENTIAL_SSM_PARAMETER: z.optional(name),
   BACKEND_CREDENTIAL_SECRET_ID: z.optional(name),

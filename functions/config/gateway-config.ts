@@ -151,6 +151,16 @@ export interface GatewayConfig {
    */
   maxBackendMessageBytes: number;
   /**
+   * `SSE_KEEPALIVE_SECONDS`: while the gateway streams events to the client (a call answered as SSE, the GET stream),
+   * it writes an SSE comment (`: keep-alive`), which clients ignore, whenever nothing has been written for this many
+   * seconds, between events only. Front doors cut responses that stay silent (CloudFront after its origin response
+   * timeout, 60 s as the stack sets it; load balancers and proxies alike), which would end a call whose tool works
+   * longer without progress. A POST whose backend has sent nothing by then is answered with such a comment, its first
+   * field judged when it comes. None on a buffered front door, where the client receives the body whole. Default 25;
+   * 0 turns them off; at most 900 (the longest a Lambda invocation runs).
+   */
+  sseKeepAliveSeconds: number;
+  /**
    * The gateway's own credential for the backend, sent on every backend request in a configured header. The caller's
    * token is never forwarded (the MCP spec forbids token passthrough); this is how a protected backend trusts the
    * gateway instead. Default: none.
@@ -253,6 +263,7 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
     scopesSupported: e.SCOPES_SUPPORTED ?? [...new Set(issuers.flatMap((i) => i.requiredScopes))],
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxBackendMessageBytes: e.MAX_BACKEND_MESSAGE_BYTES,
+    sseKeepAliveSeconds: e.SSE_KEEPALIVE_SECONDS,
     backendCredential: e.BACKEND_CREDENTIAL_HEADER
       ? {
           header: e.BACKEND_CREDENTIAL_HEADER,
