@@ -44,18 +44,28 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
   return all;
 }
 
-export async function readSseFieldName(body: ReadableStream<Uint8Array>): Promise<FirstField> {
+/**
+ * @param abandoned when it aborts before the first field has come (the client left a response answered before it),
+ *   the body is cancelled and the reading ends as if the body had.
+ */
+export async function readSseFieldName(body: ReadableStream<Uint8Array>, abandoned?: AbortSignal): Promise<FirstField> {
   const reader = body.getReader();
   const read: Uint8Array[] = [];
   let ended = false;
   let found: { start: number; end: number } | undefined;
   let bytes: Uint8Array = new Uint8Array(0);
-  while (!found) {
-    const next = await reader.read();
-    if (next.done) ended = true;
-    else read.push(next.value);
-    bytes = read.length === 1 ? read[0]! : concat(read);
-    found = fieldNameIn(bytes, ended);
+  const abandon = () => void reader.cancel(abandoned?.reason).catch(() => undefined);
+  abandoned?.addEventListener("abort", abandon, { once: true });
+  try {
+    while (!found) {
+      const next = await reader.read();
+      if (next.done) ended = true;
+      else read.push(next.value);
+      bytes = read.length === 1 ? read[0]! : concat(read);
+      found = fieldNameIn(bytes, ended);
+    }
+  } finally {
+    abandoned?.removeEventListener("abort", abandon);
   }
   const fieldName = found.end > found.start ? new TextDecoder().decode(bytes.subarray(found.start, found.end)) : ended && found.start === bytes.length ? undefined : "";
   const replay = [...read];
