@@ -57,7 +57,9 @@ export interface GatewayOptions {
    * Whether the runtime streams responses, so it can hold a long-lived server-to-client stream and deliver a server's
    * requests during a call. A buffered Lambda cannot: GET is then answered 405, which MCP clients take as "no
    * standalone stream"; `subscriptions/listen` is refused; and a request the server sends during a call (sampling,
-   * elicitation) ends the call with a JSON-RPC error instead of hanging until the timeout. Default true.
+   * elicitation) ends the call with a JSON-RPC error instead of hanging until the timeout; and event streams get no
+   * keep-alive comments (`SSE_KEEPALIVE_SECONDS`), which would only add bytes to a body the client receives whole.
+   * Default true.
    */
   serverStreams?: boolean;
 }
@@ -83,6 +85,8 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
   // A buffered runtime cannot hold the long-lived stream a listen opens (2026-07-28), as it cannot hold a GET stream.
   const notCarried: NotCarried = new Map(options.serverStreams === false ? [["subscriptions/listen", "a buffered front door cannot hold a long-lived stream"]] : []);
   const cors = new Cors(config.corsAllowedOrigins);
+  // A buffered runtime hands the client the body whole: keep-alive comments would only add bytes to it.
+  const keepAliveMs = options.serverStreams === false ? 0 : config.sseKeepAliveSeconds * 1000;
 
   async function handleMcp(request: Request, url: URL, log: AccessLog, setRpcId: (id: JsonRpcId) => void): Promise<Response> {
     if (!servedMethods.includes(request.method)) {
@@ -137,6 +141,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       carriesServerRequests: options.serverStreams !== false,
       maxMessageBytes: config.maxBackendMessageBytes,
       answersPost: post !== undefined,
+      keepAliveMs,
     });
     const issuedSessionId = response.headers.get("mcp-session-id");
     if (issuedSessionId !== null) response.headers.set("mcp-session-id", await sessions.seal(issuedSessionId, identity));

@@ -3,7 +3,8 @@
  * results filtered in JSON bodies and in every SSE event, everything else passed on as it came. The client receives
  * the bytes that were judged: a body in another charset than UTF-8, or a successful answer that is neither JSON nor
  * SSE, is refused (502) rather than passed on for the client to read its own way, and a message naming a key twice is
- * re-serialised from what was judged. The access log line is written when the body is done.
+ * re-serialised from what was judged. An event stream is kept alive with SSE comments between its events while it
+ * is silent (mcp/sse-keep-alive.ts). The access log line is written when the body is done.
  */
 import { UpstreamError } from "../errors.js";
 import { errorResponse, type JsonRpcId } from "../mcp/jsonrpc.js";
@@ -11,12 +12,16 @@ import type { AccessLog } from "../http/access-log.js";
 import { parseMediaType, readsAsUtf8 } from "../http/media-type.js";
 import { MAX_JSON_DEPTH, readJson } from "../mcp/json-text.js";
 import { filterListResults, type ItemPredicate } from "../mcp/list-filter.js";
-import { LastEvent, createSseFilter, isSseLine } from "../mcp/sse.js";
-import { readSseFieldName } from "./sse-first-field.js";
+import { LastEvent, createSseFilter } from "../mcp/sse.js";
+import { withKeepAlive } from "../mcp/sse-keep-alive.js";
+import { openEventStream } from "./sse-opening.js";
 import { clientFacingHeaders, readBodyBeforeDeadline, type UpstreamResponse } from "./upstream.js";
 
 /** What the client is told when the backend's stream breaks off before answering its request. */
 const BROKEN_STREAM_MESSAGE = "Bad gateway: the MCP server's stream broke off before it answered";
+
+/** What the client is told when a stream answered early proves to be no event stream (proxy/sse-opening.ts). */
+const NOT_AN_EVENT_STREAM_MESSAGE = "Bad gateway: the MCP server's answer is not an event stream";
 
 /** JSON-RPC error code for a server-to-client request that a buffered front door cannot deliver in time. */
 export const NOT_ON_THIS_FRONT_DOOR = -32005;
@@ -45,6 +50,14 @@ export interface ResponseFiltering {
    * read it as JSON. A GET stream may stay silent for long, so its events are checked one by one instead.
    */
   answersPost: boolean;
+  /**
+   * Milliseconds without a byte to the client after which an event stream gets an SSE comment (`: keep-alive`), so
+   * front doors that cut silent responses keep it open (`SSE_KEEPALIVE_SECONDS`); a POST whose backend has not sent
+   * its first field by then is answered with one (proxy/sse-opening.ts). 0: none, and a POST waits for its first
+   * field however long, as on a buffered front door, where the client receives the body whole and comments would
+   * only add bytes to it. Default 0.
+   */
+  keepAliveMs?: number;
 }
 
 /**
@@ -120,16 +133,17 @@ export async function filteredResponse(upstream: UpstreamResponse, filtering: Re
 
 async function sseResponse(upstream: UpstreamResponse, backendBody: ReadableStream<Uint8Array>, headers: Headers, filtering: ResponseFiltering): Promise<Response> {
   const { response } = upstream;
-  const { log, allows, pendingRequestId, carriesServerRequests } = filtering;
+  const { log, allows, pendingRequestId, carriesServerRequests, keepAliveMs = 0 } = filtering;
   upstream.stopTimer();
   let body = backendBody;
+  let answeredEarly = false;
+  let notAnEventStream = false;
   if (filtering.answersPost) {
-    const first = await readSseFieldName(backendBody);
-    body = first.stream;
-    if (first.fieldName !== undefined && !isSseLine(first.fieldName)) {
-      await body.cancel();
-      throw new UpstreamError(`backend labelled its answer text/event-stream, but its first line is not an SSE field (${JSON.stringify(first.fieldName.slice(0, 40))})`);
-    }
+    const opening = await openEventStream(backendBody, keepAliveMs, (problem) => {
+      notAnEventStream = true;
+      log.entry.reason = problem;
+    });
+    ({ stream: body, answeredEarly } = opening);
   }
   let answered = pendingRequestId === undefined;
   let dropped = false;
@@ -165,14 +179,17 @@ async function sseResponse(upstream: UpstreamResponse, backendBody: ReadableStre
       },
     ),
   );
-  const finalEvent = () => (answered ? undefined : failedRequestEvent(BROKEN_STREAM_MESSAGE));
+  const finalEvent = () => (answered ? undefined : failedRequestEvent(notAnEventStream ? NOT_AN_EVENT_STREAM_MESSAGE : BROKEN_STREAM_MESSAGE));
   // A stream may legitimately end before its answer (the client resumes it with Last-Event-ID); but when the gateway
-  // itself dropped an event, the answer may have been that event, and the client must not wait for it forever.
-  const clientBody = onStreamEnd(filtered, finalEvent, () => (dropped ? finalEvent() : undefined), (problem) => {
+  // itself dropped an event, or refused the stream, the answer may have been in it, and the client must not wait for
+  // it forever.
+  const clientBody = onStreamEnd(filtered, finalEvent, () => (dropped || notAnEventStream ? finalEvent() : undefined), (problem) => {
     if (problem) log.entry.reason = problem;
     log.write(response.status);
   });
-  return new Response(clientBody, { status: response.status, headers });
+  // Outermost, so comments go between the events the client receives, and the timer ends with the client's stream.
+  const kept = withKeepAlive(clientBody, { intervalMs: keepAliveMs, opensWithComment: answeredEarly });
+  return new Response(kept, { status: response.status, headers });
 }
 
 async function jsonResponse(upstream: UpstreamResponse, type: string, headers: Headers, filtering: ResponseFiltering): Promise<Response> {
