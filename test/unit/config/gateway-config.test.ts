@@ -60,6 +60,7 @@ describe("loadConfigFromEnv: defaults", () => {
       backendToken: undefined,
       maxBodyBytes: 1_048_576,
       maxBackendMessageBytes: 16_777_216,
+      sseKeepAliveSeconds: 25,
     });
   });
 
