@@ -16,13 +16,15 @@ import { openRawSession, sseEventsIn, sseMessages, toolCall, type RawSession } f
 import { startSilentBackend, type SilentBackend } from "../support/silent-backend.js";
 
 const VERSION = "2025-06-18";
+/** SSE_KEEPALIVE_SECONDS of the gateway that keeps streams alive. */
+const KEEP_ALIVE_MS = 1_000;
 /** Longer than the relay lets a response stay silent, which is longer than the keep-alive interval. */
 const SILENT_MS = 4_000;
 const RELAY_IDLE_MS = 2_500;
 
 let idp: TestIdentityProvider;
 let backend: SilentBackend;
-/** SSE_KEEPALIVE_SECONDS=1. */
+/** SSE_KEEPALIVE_SECONDS=1 (KEEP_ALIVE_MS). */
 let keptAlive: TestGateway;
 /** SSE_KEEPALIVE_SECONDS=0. */
 let unkept: TestGateway;
@@ -33,7 +35,7 @@ let token: string;
 beforeAll(async () => {
   [idp, backend] = await Promise.all([startIdentityProvider(), startSilentBackend()]);
   const settings = (seconds: string) => gatewaySettings(idp, backend.url, { POLICY_FILE: POLICIES.allowAll, SSE_KEEPALIVE_SECONDS: seconds });
-  [keptAlive, unkept] = await Promise.all([startGateway(settings("1")), startGateway(settings("0"))]);
+  [keptAlive, unkept] = await Promise.all([startGateway(settings(String(KEEP_ALIVE_MS / 1000))), startGateway(settings("0"))]);
   [relayToKeptAlive, relayToUnkept] = await Promise.all([
     startIdleCuttingProxy(keptAlive.url, RELAY_IDLE_MS),
     startIdleCuttingProxy(unkept.url, RELAY_IDLE_MS),
@@ -115,10 +117,17 @@ describe("the raw event stream of a call", () => {
     expect(linesOf(keptAlive, "tools/call").at(-1)).not.toHaveProperty("reason");
   });
 
-  it("opens with a keep-alive when the backend has sent nothing yet, and the answer follows as an event of its own", async () => {
+  it("opens with a keep-alive once the backend has been silent an interval, and the answer follows as an event of its own", async () => {
     const session = await openRawSession(keptAlive.url, token, VERSION);
-    const { response, body } = await rawCall(keptAlive, session, 2, false);
+    const sentAt = performance.now();
+    const response = await postRaw(keptAlive.url, { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "ponder", arguments: { message: "call 2", silentMs: 2_500 } } }, session.headers);
     expect([response.status, response.headers.get("content-type")]).toEqual([200, "text/event-stream"]);
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    // With its status, not an interval later: a front door that cuts at twice the interval would not cut it.
+    expect(performance.now() - sentAt).toBeLessThan(2 * KEEP_ALIVE_MS);
+    let body = new TextDecoder().decode(first.value);
+    for (let next = await reader.read(); !next.done; next = await reader.read()) body += new TextDecoder().decode(next.value);
     const events = eventsIn(body);
     expect(events[0]).toBe(KEEP_ALIVE_COMMENT);
     expect(events.filter((event) => event !== KEEP_ALIVE_COMMENT).map((event) => JSON.parse(sseEventsIn(event)[0]!.data))).toEqual([
