@@ -138,7 +138,7 @@ describe.each([
 describe("the metrics the stack's alarms watch", () => {
   it.each(["buffered", "streaming"] as const)("the %s bundle writes each metric under the service and its own function's name (lib/alarms.ts's dimensions)", async (bundle) => {
     const fn = functions[bundle] as RuntimeFunction;
-    await invoke(fn, EVENT_KINDS[0].event(mcpPost(INITIALIZE, boss)));
+    await invoke(fn, functionUrlEvent(mcpPost(INITIALIZE, boss)));
     const metricLines = fn.logLines().filter((line) => "_aws" in line) as Array<Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } }>;
     expect(metricLines.length).toBeGreaterThan(0);
     for (const line of metricLines) {
