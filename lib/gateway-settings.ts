@@ -53,8 +53,13 @@ export interface GatewaySettings {
    */
   requireAtJwt?: string;
   /**
+   * Context `requireSub`: `false` to accept tokens without a `sub` claim, for an issuer whose access tokens omit it
+   * (RFC 9068 requires it). Default `true` (every preset's too).
+   */
+  requireSub?: string;
+  /**
    * Context `issuers`: several identity providers, as a JSON list of `{ issuer, audience, jwksUri?, preset?,
-   * rolesClaim?, scopesClaim?, clientIds?, requiredScopes?, requiredClaims?, requireAtJwt? }` (then leave `issuer` and
+   * rolesClaim?, scopesClaim?, clientIds?, requiredScopes?, requiredClaims?, requireAtJwt?, requireSub? }` (then leave `issuer` and
    * `audience` out).
    */
   issuers?: string;
@@ -74,6 +79,7 @@ const CONTEXT_FOR_ENV: Readonly<Record<string, string>> = {
   JWT_REQUIRED_SCOPES: "requiredScopes",
   JWT_CLIENT_IDS: "clientIds",
   JWT_REQUIRE_AT_JWT: "requireAtJwt",
+  JWT_REQUIRE_SUB: "requireSub",
   CORS_ALLOWED_ORIGINS: "corsAllowedOrigins",
   ALLOWED_HOSTS: "allowedHosts",
   JWT_ISSUER: "issuer",
@@ -97,6 +103,7 @@ export const SETTING_KEYS = [
   "requiredScopes",
   "clientIds",
   "requireAtJwt",
+  "requireSub",
   "issuers",
   "corsAllowedOrigins",
   "allowedHosts",
@@ -123,6 +130,7 @@ export function functionEnvironment(settings: GatewaySettings): Record<string, s
     ...(settings.requiredScopes ? { JWT_REQUIRED_SCOPES: settings.requiredScopes } : {}),
     ...(settings.clientIds ? { JWT_CLIENT_IDS: settings.clientIds } : {}),
     ...(settings.requireAtJwt ? { JWT_REQUIRE_AT_JWT: settings.requireAtJwt } : {}),
+    ...(settings.requireSub ? { JWT_REQUIRE_SUB: settings.requireSub } : {}),
     ...(settings.issuers ? { JWT_ISSUERS: settings.issuers } : {}),
     ...(settings.corsAllowedOrigins ? { CORS_ALLOWED_ORIGINS: settings.corsAllowedOrigins } : {}),
     ...(settings.allowedHosts ? { ALLOWED_HOSTS: settings.allowedHosts } : {}),
@@ -153,6 +161,7 @@ export function settingsFromContext(context: (key: string) => unknown, stackName
     requiredScopes: text(context("requiredScopes")),
     clientIds: text(context("clientIds")),
     requireAtJwt: text(context("requireAtJwt")),
+    requireSub: text(context("requireSub")),
     issuers: text(context("issuers")),
     corsAllowedOrigins: text(context("corsAllowedOrigins")),
     allowedHosts: text(context("allowedHosts")),
