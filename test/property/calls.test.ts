@@ -157,6 +157,11 @@ function elementArb(favoured: Record<ItemKind, string[]>): fc.Arbitrary<Element>
   );
 }
 
+/** A completion of a resource names a template (`ref/resource`'s `uri` is a uriTemplate), judged as written. */
+function completesTemplate(method: string, kind: ItemKind): boolean {
+  return method === "completion/complete" && kind === "resource";
+}
+
 function paramsText(json: Json, element: Extract<Element, { type: "use" }>, name: string, decoyFirst: string | undefined): string {
   const { use } = element;
   const nameMembers: [string, string][] = [...(decoyFirst === undefined ? [] : [[use.field, json.string(decoyFirst)] as [string, string]]), [use.field, json.string(name)]];
@@ -173,7 +178,7 @@ function render(
   element: Element,
   json: Json,
   id: string | undefined,
-  mayBeUsed: (kind: ItemKind, name: string) => boolean,
+  mayBeUsed: (kind: ItemKind, name: string, template: boolean) => boolean,
 ): { text: string; outcome: { pass: true } | { pass: false; code: number; message?: string }; use?: { kind: ItemKind; name: string } } {
   const idMember: [string, string][] = id === undefined ? [] : [["id", id]];
   if (element.type === "response") return { text: json.object([["jsonrpc", '"2.0"'], ["id", '"server-1"'], ["result", "{}"]]), outcome: { pass: true } };
@@ -196,7 +201,7 @@ function render(
   const members = element.paramsFirst ? [...params, version, ...idMember, ...method] : [version, ...idMember, ...method, ...params];
   return {
     text: json.object(members),
-    outcome: mayBeUsed(use.kind, name) ? { pass: true } : { pass: false, code: -32602, message: `Unknown ${use.kind}: ${name}` },
+    outcome: mayBeUsed(use.kind, name, completesTemplate(use.method, use.kind)) ? { pass: true } : { pass: false, code: -32602, message: `Unknown ${use.kind}: ${name}` },
     use: { kind: use.kind, name },
   };
 }
@@ -235,7 +240,7 @@ describe("uses of tools, prompts and resources", () => {
         const messages = (batch ? elements : elements.slice(0, 1)).map((element, i) => {
           const request = element.type === "malformed" || ((element.type === "use" || element.type === "other method") && element.request);
           const id = request ? (idsAsStrings ? JSON.stringify(`r${i}`) : String(i + 1)) : undefined;
-          const rendered = render(element, new Json(spelling), id, (kind, name) => mayUse(policy, claim, kind, name));
+          const rendered = render(element, new Json(spelling), id, (kind, name, template) => mayUse(policy, claim, kind, name, { template }));
           return { ...rendered, id: id === undefined ? undefined : JSON.parse(id) as unknown, request };
         });
         const body = `${spelling.ws}${batch ? new Json(spelling).array(messages.map((m) => m.text)) : messages[0]!.text}${spelling.ws}`;
@@ -249,7 +254,9 @@ describe("uses of tools, prompts and resources", () => {
         const text = await response.text();
 
         // Whatever the model says: every item the backend used is one the caller may use.
-        for (const execution of world.backend.executed) expect(mayUse(policy, claim, execution.kind, execution.name)).toBe(true);
+        for (const execution of world.backend.executed) {
+          expect(mayUse(policy, claim, execution.kind, execution.name, { template: completesTemplate(execution.method, execution.kind) })).toBe(true);
+        }
         // And whatever reached it is what the caller sent: byte for byte, or, when the body names a key twice, the
         // messages the gateway read (the last of each key) re-serialised, so a backend keeping the first reads them too.
         const duplicated = (batch ? elements : elements.slice(0, 1)).some((element) => element.type === "use" && element.decoy !== undefined);

@@ -24,7 +24,7 @@ import { decider } from "../../functions/policy/decide.js";
 import type { NamedPolicyDocument } from "../../functions/policy/document.js";
 import { decideResource } from "../../functions/policy/resource-decision.js";
 import type { Decision, Identity, PolicyItem } from "../../functions/policy/types.js";
-import { BASE_NAMES, KINDS, PATTERNS, celString, globMatches, type ItemKind } from "./support/arbitraries.js";
+import { BASE_NAMES, KINDS, PATTERNS, celString, grantMatches, type ItemKind } from "./support/arbitraries.js";
 
 const RUNS = 500;
 
@@ -73,12 +73,13 @@ function stringTestArb(kind: ItemKind): fc.Arbitrary<string> {
 }
 
 /** A test of the item's name, in the shapes the index recognises (and a few it must not take for one). */
-const nameTestArb: fc.Arbitrary<string> = kindArb.chain((kind) => {
+const nameTestOf = (kind: ItemKind): fc.Arbitrary<string> => {
   const read = fc.constantFrom(
     `mcp.${kind}.name`,
     `mcp["${kind}"]["name"]`,
     `mcp.${kind}["name"]`,
-    ...(kind === "resource" ? ["mcp.resource.uri"] : [`mcp.${kind}.uri`]),
+    // mcp.tool.uri and mcp.prompt.uri are no fields the gateway binds: a policy reading them does not load.
+    ...(kind === "resource" ? ["mcp.resource.uri"] : []),
   );
   const literal = nameOf(kind).map(celString);
   return fc.oneof(
@@ -88,7 +89,8 @@ const nameTestArb: fc.Arbitrary<string> = kindArb.chain((kind) => {
     { weight: 1, arbitrary: fc.tuple(read, literal).map(([r, l]) => `${r} != ${l}`) },
     { weight: 1, arbitrary: read.map((r) => `size(${r}) > 4`) },
   );
-});
+};
+const nameTestArb: fc.Arbitrary<string> = kindArb.chain(nameTestOf);
 
 /** Name tests joined by `||` (also across kinds), sometimes in parentheses that change nothing. */
 const nameTestsArb: fc.Arbitrary<string> = fc
@@ -151,7 +153,15 @@ const grantArb: fc.Arbitrary<GrantModel> = kindArb.chain((kind) =>
     kind: fc.constant(kind),
     pattern: fc.oneof(nameOf(kind).filter((name) => name !== ""), fc.constantFrom(...PATTERNS[kind])),
     roles: fc.subarray(ROLES, { minLength: 1, maxLength: 2 }),
-    when: fc.option(fc.oneof(claimTestArb, argumentTestArb, nameTestsArb), { nil: undefined, freq: 3 }),
+    // A grant's condition is judged for items of its own kind only: it may read no other kind (the type check refuses it).
+    when: fc.option(
+      fc.oneof(
+        claimTestArb,
+        ...(kind === "tool" ? [argumentTestArb] : []),
+        fc.array(nameTestOf(kind), { minLength: 1, maxLength: 3 }).map((tests) => (tests.length === 1 ? tests[0]! : `(${tests.join(" || ")})`)),
+      ),
+      { nil: undefined, freq: 3 },
+    ),
   }),
 );
 
@@ -301,7 +311,7 @@ function referenceRules(models: readonly DocumentModel[]): ReferenceRule[] {
             effect: "allow",
             origin: `${origin} ${SECTIONS[kind]}.${grant.pattern}`,
             holds: (identity, item) => {
-              if (item.kind !== kind || !globMatches(grant.pattern, item.name)) return false;
+              if (item.kind !== kind || !grantMatches(grant, item.name, item.template === true)) return false;
               if (!grant.roles.includes("*") && !identity.roles.some((role) => grant.roles.includes(role))) return false;
               return when ? when(identity, item) : true;
             },

@@ -380,10 +380,24 @@ export function mayUse(policy: PolicyModel, claim: RolesClaim, kind: ItemKind, n
   if (kind !== "resource") return mayUseAsWritten(policy, claim, kind, name);
   if (hasDotSegment(name) || hasRefusedUriCharacter(name)) return false;
   const readings = options.template ? [name] : uriReadings(name);
-  return readings.every((reading) => !hasDotSegment(reading) && mayUseAsWritten(policy, claim, kind, reading));
+  return readings.every((reading) => !hasDotSegment(reading) && mayUseAsWritten(policy, claim, kind, reading, options.template === true));
 }
 
-function mayUseAsWritten(policy: PolicyModel, claim: RolesClaim, kind: ItemKind, name: string): boolean {
+/**
+ * What a grant's pattern matches: a glob, or for resources a URI template (a key with braces): the template as
+ * written in template lists, and each URI whose {name} parts are one or more characters other than / ? #.
+ */
+export function grantMatches(grant: { kind: ItemKind; pattern: string }, name: string, template: boolean): boolean {
+  if (grant.kind !== "resource" || !/[{}]/.test(grant.pattern)) return globMatches(grant.pattern, name);
+  if (template) return name === grant.pattern;
+  const body = grant.pattern
+    .split(/(\{[^{}]*\})/)
+    .map((part, i) => (i % 2 === 1 ? "[^/?#]+" : part.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")))
+    .join("");
+  return new RegExp(`^${body}$`, "u").test(name);
+}
+
+function mayUseAsWritten(policy: PolicyModel, claim: RolesClaim, kind: ItemKind, name: string, template = false): boolean {
   const allowRules = policy.grants.length + policy.rules.filter((r) => r.effect === "allow").length;
   const denyRules = policy.rules.filter((r) => r.effect === "deny");
   if (allowRules + denyRules.length === 0) return false;
@@ -391,7 +405,7 @@ function mayUseAsWritten(policy: PolicyModel, claim: RolesClaim, kind: ItemKind,
   if (allowRules === 0) return true;
   const roles = callerRoles(claim);
   const granted = policy.grants.some(
-    (grant) => grant.kind === kind && globMatches(grant.pattern, name) && (grant.roles.includes("*") || grant.roles.some((role) => roles.has(role))),
+    (grant) => grant.kind === kind && grantMatches(grant, name, template) && (grant.roles.includes("*") || grant.roles.some((role) => roles.has(role))),
   );
   return granted || policy.rules.some((rule) => rule.effect === "allow" && ruleHolds(rule, claim, kind, name));
 }
