@@ -25,10 +25,14 @@ async function usage(): Promise<string> {
 
 export async function policy(args: string[]): Promise<void> {
   const [name, ...rest] = args;
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+  if (name === "--help" || name === "-h" || name === "help") {
     console.log(await usage());
     return;
   }
+  // No subcommand is a usage mistake, as no command is for `mcp-sso-gateway` itself: stderr, exit 2.
+  if (name === undefined) throw new UsageError(`a policy subcommand is required.
+
+${await usage()}`);
   const load = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
   if (!load) throw new UsageError(`Unknown policy subcommand: ${name}\n\n${await usage()}`);
   process.exitCode = await (await load()).default.run(rest);

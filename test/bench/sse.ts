@@ -12,12 +12,15 @@ import { join } from "node:path";
 import { AccessLog } from "../../functions/http/access-log.js";
 import type { ItemPredicate } from "../../functions/mcp/list-filter.js";
 import { filteredResponse } from "../../functions/proxy/filtered-response.js";
+import { DEFAULTS } from "../../functions/config/env-schema.js";
 import { generatedPolicy, toolsListResult } from "./fixtures.js";
 import { benchCallerAllows, loadPolicyFile } from "./judging.js";
 import { median, timeOnce, type Timing } from "./stats.js";
 
 export const SSE_SIZES_MIB = [1, 4, 8, 16];
 export const SSE_CHUNK_BYTES = 64 * 1024;
+/** As deployed: the default keep-alive interval, so the keep-alive layer is measured with the rest. */
+const KEEP_ALIVE_MS = DEFAULTS.SSE_KEEPALIVE_SECONDS * 1000;
 const RULES = 200;
 const MIB = 1024 * 1024;
 /** Above the largest size measured, which is over MAX_BACKEND_MESSAGE_BYTES's default (16 MiB): nothing is cut. */
@@ -81,7 +84,7 @@ const REQUEST = new Request("http://127.0.0.1/mcp", { method: "POST" });
 async function throughResponsePath(body: Uint8Array, contentType: string, allows: ItemPredicate): Promise<number> {
   const log = new AccessLog(SILENT, REQUEST);
   const upstream = { response: new Response(chunked(body), { status: 200, headers: { "content-type": contentType } }), stopTimer() {}, deadline: new Promise<never>(() => {}) };
-  const response = await filteredResponse(upstream, { allows, log, pendingRequestId: 1, carriesServerRequests: true, maxMessageBytes: MAX_MESSAGE_BYTES, answersPost: true });
+  const response = await filteredResponse(upstream, { allows, log, pendingRequestId: 1, carriesServerRequests: true, maxMessageBytes: MAX_MESSAGE_BYTES, answersPost: true, keepAliveMs: KEEP_ALIVE_MS });
   await response.arrayBuffer();
   if (response.status !== 200 || log.entry.reason !== undefined) throw new Error(`${contentType}: answered ${response.status} (${log.entry.reason ?? "no reason logged"})`);
   return log.entry.listItemsRemoved ?? 0;

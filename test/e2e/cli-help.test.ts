@@ -72,6 +72,10 @@ describe("mistakes: stderr, exit code 2", () => {
     expectMistake(await cli(), /^a command is required\n\nUsage: mcp-sso-gateway <command>/);
   });
 
+  it("policy without a subcommand: the subcommand list, as the mistake it is", async () => {
+    expectMistake(await cli("policy"), /^a policy subcommand is required\n\nUsage: mcp-sso-gateway policy <subcommand>/);
+  });
+
   it("an unknown command, or help for one", async () => {
     expectMistake(await cli("deploy"), /^Unknown command: deploy\n\nUsage: mcp-sso-gateway <command>/);
     expectMistake(await cli("help", "deploy"), /^Unknown command: deploy\n/);
