@@ -30,7 +30,7 @@ export async function policy(args: string[]): Promise<void> {
     return;
   }
   // No subcommand is a usage mistake, as no command is for `mcp-sso-gateway` itself: stderr, exit 2.
-  if (name === undefined) throw new UsageError(`a policy subcommand is required.
+  if (name === undefined) throw new UsageError(`a policy subcommand is required
 
 ${await usage()}`);
   const load = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;

@@ -43,6 +43,9 @@ describe("help asked for: stdout, exit code 0", () => {
     expectHelp(run, "mcp-sso-gateway <command> [options]");
     expect(run.stdout).toMatch(/^\s+serve\s/m);
     expect(run.stdout).toMatch(/^\s+policy\s/m);
+    // The policy line names every subcommand, as `policy --help` lists them.
+    const policyLine = /^\s+policy\s.*$/m.exec(run.stdout)?.[0] ?? "";
+    for (const subcommand of POLICY_SUBCOMMANDS) expect(policyLine).toMatch(new RegExp(`\\b${subcommand}\\b`));
   });
 
   it.each([
