@@ -25,9 +25,9 @@ try {
   const deployment = deploymentOptionsFromContext(context, settings.frontDoor);
   // Environment-agnostic where it can be (the template works in any account and region), else the CLI's account and
   // region (from the AWS profile or AWS_REGION), which the custom domain's edge function needs.
-  const env = needsRegion(settings.frontDoor, deployment) ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } : undefined;
+  const env = needsRegion(deployment) ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } : undefined;
   if (env && !env.region) {
-    throw new ConfigError(["'domainName' on the functionUrl front door needs the target region known at synth: set AWS_REGION or a profile with a region"]);
+    throw new ConfigError(["'domainName' needs the target region known at synth (CloudFront's edge function is placed from it): set AWS_REGION or a profile with a region"]);
   }
   new GatewayStack(app, stackName, { settings, deployment, env });
 } catch (err) {

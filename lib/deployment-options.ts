@@ -6,16 +6,16 @@ import { ConfigError } from "../functions/errors.js";
 import type { FrontDoor } from "./gateway-settings.js";
 
 export interface DeploymentOptions {
-  /** Context `domainName`: serve on your own domain (with `certificateArn`); the output `DnsTarget` is where it points. */
-  domainName?: string;
   /**
-   * Context `certificateArn`: the ACM certificate of `domainName`; in us-east-1 for the `functionUrl` front door
-   * (CloudFront's rule), in the stack's region for `httpApi` and `restStreaming`.
+   * Context `domainName`: serve on your own domain (with `certificateArn`), through CloudFront in front of whichever
+   * front door; the output `DnsTarget` is where its DNS record points.
    */
+  domainName?: string;
+  /** Context `certificateArn`: the ACM certificate of `domainName`, in us-east-1 (CloudFront's rule). */
   certificateArn?: string;
   /**
-   * Context `webAclArn`: a WAF web ACL in front of the gateway: CLOUDFRONT scope (us-east-1) for `functionUrl` with a
-   * custom domain, REGIONAL for `restStreaming`. HTTP APIs cannot have one. Default: none.
+   * Context `webAclArn`: a WAF web ACL in front of the gateway: CLOUDFRONT scope (us-east-1) with a custom domain (on
+   * the distribution), or REGIONAL on the `restStreaming` stage without one. Default: none.
    */
   webAclArn?: string;
   /** Context `alarmTopicArn`: the SNS topic the alarms notify. Default: a topic the stack creates. */
@@ -52,11 +52,11 @@ export const DEPLOYMENT_OPTION_KEYS = [
 ] as const satisfies ReadonlyArray<keyof DeploymentOptions>;
 
 /**
- * Whether the stack must name its region: a custom domain on the function URL front door has a Lambda@Edge function,
- * which CDK places in us-east-1 (beside the stack, or in a stack of its own) and must know where the stack is.
+ * Whether the stack must name its region: a custom domain brings CloudFront and its Lambda@Edge function, which CDK
+ * places in us-east-1 (beside the stack, or in a stack of its own) and must know where the stack is.
  */
-export function needsRegion(frontDoor: FrontDoor, options: DeploymentOptions): boolean {
-  return frontDoor === "functionUrl" && options.domainName !== undefined;
+export function needsRegion(options: DeploymentOptions): boolean {
+  return options.domainName !== undefined;
 }
 
 const ARN = /^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:.+$/;
@@ -110,18 +110,18 @@ function combinationProblems(options: DeploymentOptions, frontDoor: FrontDoor): 
     problems.push("'domainName' and 'certificateArn' go together: give both, or neither");
   }
   const certificateRegion = options.certificateArn ? ARN.exec(options.certificateArn)?.[2] : undefined;
-  if (frontDoor === "functionUrl" && certificateRegion && certificateRegion !== "us-east-1") {
-    problems.push(`'certificateArn' must be in us-east-1 for the functionUrl front door (CloudFront serves the domain), not ${certificateRegion}`);
+  if (certificateRegion && certificateRegion !== "us-east-1") {
+    problems.push(`'certificateArn' must be in us-east-1 (CloudFront serves the custom domain, and takes certificates from there only), not ${certificateRegion}`);
   }
-  if (options.webAclArn && frontDoor === "httpApi") problems.push("'webAclArn' cannot be used with the httpApi front door (HTTP APIs take no WAF web ACL): use functionUrl with a custom domain, or restStreaming");
-  if (options.webAclArn && frontDoor === "functionUrl" && !options.domainName) {
-    problems.push("'webAclArn' on the functionUrl front door needs 'domainName' (the web ACL is attached to the CloudFront distribution of the custom domain)");
+  const onCloudFront = options.domainName !== undefined;
+  if (options.webAclArn && !onCloudFront && frontDoor !== "restStreaming") {
+    problems.push(`'webAclArn' on the ${frontDoor} front door needs 'domainName' (the web ACL is attached to the CloudFront distribution of the custom domain${frontDoor === "httpApi" ? "; HTTP APIs take none themselves" : ""})`);
   }
-  if (options.webAclArn && frontDoor === "functionUrl" && !options.webAclArn.includes(":global/")) {
-    problems.push("'webAclArn' must be a CLOUDFRONT-scope web ACL (arn:aws:wafv2:us-east-1:<account>:global/webacl/...) for the functionUrl front door");
+  if (options.webAclArn && onCloudFront && !options.webAclArn.includes(":global/")) {
+    problems.push("'webAclArn' must be a CLOUDFRONT-scope web ACL (arn:aws:wafv2:us-east-1:<account>:global/webacl/...) with a custom domain, which CloudFront serves");
   }
-  if (options.webAclArn && frontDoor === "restStreaming" && !options.webAclArn.includes(":regional/")) {
-    problems.push("'webAclArn' must be a REGIONAL web ACL (arn:aws:wafv2:<region>:<account>:regional/webacl/...) for the restStreaming front door");
+  if (options.webAclArn && !onCloudFront && frontDoor === "restStreaming" && !options.webAclArn.includes(":regional/")) {
+    problems.push("'webAclArn' must be a REGIONAL web ACL (arn:aws:wafv2:<region>:<account>:regional/webacl/...) on the restStreaming stage without a custom domain");
   }
   if (frontDoor === "functionUrl" && (options.throttlingRateLimit !== undefined || options.throttlingBurstLimit !== undefined)) {
     problems.push("'throttlingRateLimit' and 'throttlingBurstLimit' are API Gateway stage limits: on the functionUrl front door, bound the function with 'reservedConcurrency'");

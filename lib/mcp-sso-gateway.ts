@@ -53,11 +53,11 @@ export interface McpSsoGatewayProps extends GatewaySettings {
   /** Retention of the function's and the API's logs. Default one month. */
   logRetention?: logs.RetentionDays;
   /**
-   * Serve on your own domain: through CloudFront on the function URL front door, an API Gateway custom domain on the
-   * others (where it is needed for the RFC 9728 well-known URI at the host root on REST).
+   * Serve on your own domain, through CloudFront in front of the front door (which restores the 401 challenge, and
+   * on REST puts the stage's root at the host root). The stack must then have a region (CloudFront's edge function).
    */
   customDomain?: CustomDomain;
-  /** A WAF web ACL (ARN): CLOUDFRONT scope with a function URL custom domain, REGIONAL with REST. Default: none. */
+  /** A WAF web ACL (ARN): CLOUDFRONT scope with a custom domain, REGIONAL on the REST stage without one. Default none. */
   webAclArn?: string;
   /** The SNS topic the alarms notify. Default: a topic the construct creates (`alarmTopic`). */
   alarmTopic?: sns.ITopic;

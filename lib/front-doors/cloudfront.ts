@@ -1,21 +1,19 @@
 /**
- * CloudFront in front of the function URL, for a custom domain (and an optional WAF web ACL): nothing cached, every
+ * CloudFront in front of any front door, for a custom domain (and an optional WAF web ACL): nothing cached, every
  * method and every viewer header but Host passed on (with caching disabled that includes Authorization), and a secret
  * header added to each origin request. The function requires that header (EDGE_SECRET_HEADER), so a caller who finds
- * the function URL cannot go around the distribution and its WAF. The secret is generated in Secrets Manager and put
+ * the function URL or the execute-api domain cannot go around the distribution and its WAF. The secret is generated in Secrets Manager and put
  * into the distribution's configuration by a CloudFormation dynamic reference, never into the template's text.
  *
- * A Lambda@Edge function on origin responses gives the 401 challenge back the `WWW-Authenticate` name that Lambda's
- * front ends are reported to take from it (challenge-restorer.ts); a CloudFront Function could not, since CloudFront
+ * A Lambda@Edge function on origin responses gives the 401 challenge back the `WWW-Authenticate` name that API
+ * Gateway and function URLs take, or are reported to take, from it (challenge-restorer.ts); a CloudFront Function could not, since CloudFront
  * runs none on responses of 400 and above (docs/aws.md).
  */
 import { Duration } from "aws-cdk-lib";
 import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
-import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
-import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
-import type { CustomDomain, FrontDoorOptions } from "./types.js";
+import type { CustomDomain, FrontDoorOptions, OriginFactory } from "./types.js";
 import { challengeRestorer } from "./challenge-restorer.js";
 
 /** The header CloudFront adds to every request it passes to the function. */
@@ -36,15 +34,15 @@ export interface Distribution {
 
 export function cloudFrontDistribution(
   scope: Construct,
-  options: FrontDoorOptions & { customDomain: CustomDomain; functionUrl: lambda.IFunctionUrl },
+  options: FrontDoorOptions & { customDomain: CustomDomain; origin: OriginFactory },
 ): Distribution {
-  const { fn, customDomain, functionUrl, webAclArn } = options;
+  const { fn, customDomain, webAclArn } = options;
   const edgeSecret = new secretsmanager.Secret(scope, "EdgeSecret", {
     description: "mcp-sso-gateway: the header value CloudFront adds, which the function requires of every request.",
     generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
   });
   edgeSecret.grantRead(fn);
-  const origin = new origins.FunctionUrlOrigin(functionUrl, {
+  const origin = options.origin({
     customHeaders: { [EDGE_SECRET_HEADER]: edgeSecret.secretValue.unsafeUnwrap() },
     readTimeout: ORIGIN_READ_TIMEOUT,
   });

@@ -1,21 +1,18 @@
 /**
  * The HTTP API front door: `$default` stage (so `/mcp` and the host-root `/.well-known/...` URIs are all routed), a
  * buffered Lambda proxy with API Gateway's 30-second limit. API Gateway is reported to rename the function's
- * `WWW-Authenticate` (docs/aws.md), so clients that read only the challenge may not sign in: the default front door
- * is the function URL.
+ * `WWW-Authenticate` (docs/aws.md): with a custom domain, CloudFront in front restores it.
  */
 import { Aws, Duration } from "aws-cdk-lib";
 import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import type { FrontDoorOptions, FrontDoorResources } from "./types.js";
 import { HTTP_API_ACCESS_LOG_FORMAT } from "./access-log-format.js";
+import type { BuiltFrontDoor, FrontDoorOptions } from "./types.js";
 
-export function httpApiFrontDoor(scope: Construct, { fn, retention, customDomain, throttling, apiName }: FrontDoorOptions): FrontDoorResources {
-  const domain = customDomain
-    ? new apigwv2.DomainName(scope, "Domain", { domainName: customDomain.domainName, certificate: customDomain.certificate })
-    : undefined;
+export function httpApiFrontDoor(scope: Construct, { fn, retention, throttling, apiName }: FrontDoorOptions): BuiltFrontDoor {
   const api = new apigwv2.HttpApi(scope, "HttpApi", {
     apiName,
     description: "mcp-sso-gateway",
@@ -31,14 +28,12 @@ export function httpApiFrontDoor(scope: Construct, { fn, retention, customDomain
       format: HTTP_API_ACCESS_LOG_FORMAT,
     },
     throttle: throttling ? { rateLimit: throttling.rateLimit, burstLimit: throttling.burstLimit } : undefined,
-    domainMapping: domain ? { domainName: domain } : undefined,
   });
-  const publicUrl = domain ? `https://${customDomain?.domainName}` : `https://${api.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+  const host = `${api.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
   return {
-    functionPublicUrl: publicUrl,
-    publicUrl,
+    url: `https://${host}`,
+    urlKnownToFunction: true,
     serverErrors: api.metricServerError({ period: Duration.minutes(5), statistic: "Sum" }),
-    dnsTarget: domain?.regionalDomainName,
-    environment: {},
+    origin: (props) => new origins.HttpOrigin(host, props),
   };
 }

@@ -1,16 +1,18 @@
 /** What every front door takes and gives: the construct's side of the contract each module in this folder keeps. */
+import type { Duration } from "aws-cdk-lib";
 import type * as acm from "aws-cdk-lib/aws-certificatemanager";
+import type * as cloudfront from "aws-cdk-lib/aws-cloudfront";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as logs from "aws-cdk-lib/aws-logs";
 
 export interface CustomDomain {
-  /** e.g. `mcp.example.com`; point its DNS at output `DnsTarget` (a CNAME, or a Route 53 alias). */
-  domainName: string;
   /**
-   * An ACM certificate for `domainName`: in us-east-1 for the function URL front door (CloudFront's rule), in the
-   * stack's region for the API Gateway ones.
+   * e.g. `mcp.example.com`, served by CloudFront in front of any front door; point its DNS at output `DnsTarget` (a
+   * CNAME, or a Route 53 alias).
    */
+  domainName: string;
+  /** An ACM certificate for `domainName`, in us-east-1 (CloudFront's rule). */
   certificate: acm.ICertificate;
 }
 
@@ -26,7 +28,7 @@ export interface FrontDoorOptions {
   fn: lambda.IFunction;
   retention: logs.RetentionDays;
   customDomain: CustomDomain | undefined;
-  /** A WAF web ACL: CLOUDFRONT scope for the function URL front door (with a custom domain), REGIONAL for REST. */
+  /** A WAF web ACL: CLOUDFRONT scope with a custom domain (on CloudFront), else REGIONAL on the REST stage. */
   webAclArn: string | undefined;
   throttling: Throttling | undefined;
   /** X-Ray tracing of the API Gateway stage, where the front door supports it (REST). */
@@ -49,4 +51,17 @@ export interface FrontDoorResources {
   dnsTarget?: string;
   /** The function's environment this front door needs (the edge secret's header and where it is kept). */
   environment: Record<string, string>;
+}
+
+/** How CloudFront is to reach a front door: the origin it makes, given the headers it adds and how long it waits. */
+export type OriginFactory = (props: { customHeaders: Record<string, string>; readTimeout: Duration }) => cloudfront.IOrigin;
+
+/** What a front door module builds: its own URL, its 5xx metric, and the origin CloudFront would use in front of it. */
+export interface BuiltFrontDoor {
+  /** The front door's own base URL (no trailing slash). */
+  url: string;
+  /** Whether the function may be told `url` (a function URL's address cannot be handed to its own function). */
+  urlKnownToFunction: boolean;
+  serverErrors: cloudwatch.IMetric;
+  origin: OriginFactory;
 }

@@ -1,6 +1,6 @@
 /** `npx cdk synth` as a deployer runs it: offline, for every front door, and refusing bad or unknown settings by name. */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,12 +17,13 @@ const REQUIRED = {
   backendUrl: "https://mcp.internal.example.com/mcp",
 };
 
-async function synth(context: Record<string, string>): Promise<{ code: number; output: string; dir: string }> {
+async function synth(context: Record<string, string>, region?: string): Promise<{ code: number; output: string; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), "cdk-out-"));
   outputs.push(dir);
   const args = ["synth", "--quiet", "--output", dir, ...Object.entries(context).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
   return new Promise((resolve) => {
-    execFile(CDK, args, { cwd: ROOT, timeout: 120_000, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" } }, (error, stdout, stderr) => {
+    const env = { ...process.env, CDK_DISABLE_VERSION_CHECK: "1", ...(region ? { AWS_REGION: region } : {}) };
+    execFile(CDK, args, { cwd: ROOT, timeout: 120_000, env }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}`, dir });
     });
   });
@@ -49,6 +50,17 @@ describe("cdk synth", { timeout: 120_000 }, () => {
     // The stack's own warnings (not Node's about its version, which the CLI prints on Node 20).
     if (frontDoor === "restStreaming") expect(output).toMatch(/^WARNING frontDoor=restStreaming without a custom domain: .*use the functionUrl front door/m);
     else expect(output).not.toMatch(/^WARNING/m);
+  });
+
+  it.each(["us-east-1", "eu-west-1"])("succeeds with a custom domain deployed to %s: CloudFront, and its edge function beside the stack or in a us-east-1 stack of its own, every cdk-nag finding acknowledged", async (region) => {
+    const domain = { domainName: "mcp.example.com", certificateArn: "arn:aws:acm:us-east-1:111122223333:certificate/abc" };
+    const { code, output, dir } = await synth({ ...REQUIRED, ...domain }, region);
+    expect(output).not.toMatch(/error/i);
+    expect(code).toBe(0);
+    const templates = (await readdir(dir)).filter((file) => file.endsWith(".template.json"));
+    expect(templates.some((file) => file.startsWith("edge-lambda-stack"))).toBe(region !== "us-east-1");
+    const gateway = await readFile(join(dir, "McpSsoGateway.template.json"), "utf8");
+    expect(gateway).toContain('"AWS::CloudFront::Distribution"');
   });
 
   it("defaults to the function URL front door", async () => {

@@ -16,7 +16,7 @@ import * as ssm from "aws-cdk-lib/aws-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { synthConstruct, synthStack } from "../support/synth-stack.js";
 
-const CERTIFICATE = { us: "arn:aws:acm:us-east-1:111122223333:certificate/abc", regional: "arn:aws:acm:eu-west-1:111122223333:certificate/abc" };
+const CERTIFICATE = { us: "arn:aws:acm:us-east-1:111122223333:certificate/abc" };
 
 /** Each variant: the app holding it (a custom domain's edge function brings a stack of its own). */
 const VARIANTS: Record<string, () => App> = {
@@ -31,13 +31,14 @@ const VARIANTS: Record<string, () => App> = {
       reservedConcurrency: 10,
     }).app,
   "httpApi, throttled": () => synthStack("httpApi", { throttlingRateLimit: 100, throttlingBurstLimit: 50 }).app,
-  "httpApi, custom domain": () => synthStack("httpApi", { domainName: "mcp.example.com", certificateArn: CERTIFICATE.regional }).app,
-  "restStreaming": () => synthStack("restStreaming").app,
+  "httpApi, custom domain, WAF": () =>
+    synthStack("httpApi", { domainName: "mcp.example.com", certificateArn: CERTIFICATE.us, webAclArn: "arn:aws:wafv2:us-east-1:111122223333:global/webacl/mcp/1" }).app,
+  "restStreaming, regional WAF": () => synthStack("restStreaming", { webAclArn: "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/mcp/1" }).app,
   "restStreaming, custom domain, WAF, tracing, throttled": () =>
     synthStack("restStreaming", {
       domainName: "mcp.example.com",
-      certificateArn: CERTIFICATE.regional,
-      webAclArn: "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/mcp/1",
+      certificateArn: CERTIFICATE.us,
+      webAclArn: "arn:aws:wafv2:us-east-1:111122223333:global/webacl/mcp/1",
       tracing: true,
       throttlingRateLimit: 100,
     }).app,

@@ -1,7 +1,7 @@
 /**
- * Custom domains on every front door. On the function URL one, CloudFront serves the domain: nothing cached, every
- * method and every header but Host passed on, the edge secret added from Secrets Manager (and required by the
- * function), the challenge's name restored at the edge, an optional WAF; on API Gateway, its own custom domains.
+ * Custom domains on every front door, served by CloudFront: nothing cached, every method and every header but Host
+ * passed on, the edge secret added from Secrets Manager (and required by the function), the challenge's name restored
+ * at the edge, an optional WAF; in front of the function URL, or of the API's execute-api host.
  */
 import { Match } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
@@ -13,7 +13,6 @@ import { functionVariables, policyStatements, readable, synthStack } from "../su
 
 const DOMAIN = "mcp.example.com";
 const CLOUDFRONT_CERTIFICATE = "arn:aws:acm:us-east-1:111122223333:certificate/abc";
-const REGIONAL_CERTIFICATE = "arn:aws:acm:eu-west-1:111122223333:certificate/abc";
 const GLOBAL_WEB_ACL = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/mcp/1234";
 const REGIONAL_WEB_ACL = "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/mcp/1234";
 /** CloudFront's managed policies, by their documented ids. */
@@ -81,21 +80,40 @@ describe("functionUrl with a custom domain: CloudFront in front", () => {
   });
 });
 
-describe("API Gateway custom domains", () => {
-  it.each([
-    ["httpApi", "AWS::ApiGatewayV2::DomainName"],
-    ["restStreaming", "AWS::ApiGateway::DomainName"],
-  ] as const)("%s: its own custom domain, the function told its public URL, the regional target as output", (frontDoor, type) => {
-    const { template } = synthStack(frontDoor, { domainName: DOMAIN, certificateArn: REGIONAL_CERTIFICATE });
-    template.resourceCountIs(type, 1);
-    template.resourceCountIs("AWS::CloudFront::Distribution", 0);
-    expect(functionVariables(template)).toMatchObject({ PUBLIC_URL: `https://${DOMAIN}` });
-    expect((template.toJSON().Outputs as Record<string, unknown>).DnsTarget).toBeDefined();
+describe.each([
+  ["httpApi", "", "HttpApi"],
+  ["restStreaming", "/prod", "RestApi"],
+] as const)("%s with a custom domain: the same CloudFront in front of the API", (frontDoor, originPath, api) => {
+  const { template, app, stack } = synthStack(frontDoor, { domainName: DOMAIN, certificateArn: CLOUDFRONT_CERTIFICATE, webAclArn: GLOBAL_WEB_ACL, tracing: true });
+  const distribution = () => (Object.values(template.findResources("AWS::CloudFront::Distribution"))[0] as { Properties: { DistributionConfig: Record<string, unknown> } }).Properties.DistributionConfig;
+
+  it("reaches the API's execute-api host (its stage as the origin path, so the host root is the stage's root), with the edge secret, the challenge restorer and the web ACL", () => {
+    const [origin] = distribution().Origins as Array<{ DomainName: unknown; OriginPath?: string; OriginCustomHeaders: Array<{ HeaderName: string }> }>;
+    expect(readable(origin?.DomainName)).toBe(`{${api}}.execute-api.{AWS::Region}.{AWS::URLSuffix}`);
+    expect(origin?.OriginPath ?? "").toBe(originPath);
+    expect(origin?.OriginCustomHeaders.map((h) => h.HeaderName)).toEqual([EDGE_SECRET_HEADER]);
+    expect(distribution()).toMatchObject({ Aliases: [DOMAIN], WebACLId: GLOBAL_WEB_ACL, DefaultCacheBehavior: { CachePolicyId: CACHING_DISABLED, OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_HEADER } });
+    const behavior = distribution().DefaultCacheBehavior as { LambdaFunctionAssociations: Array<{ EventType: string }> };
+    expect(behavior.LambdaFunctionAssociations).toEqual([expect.objectContaining({ EventType: "origin-response" })]);
   });
 
-  it("restStreaming: attaches a regional web ACL to the stage, and passes cdk-nag with tracing on", () => {
-    const { template, app, stack } = synthStack("restStreaming", { domainName: DOMAIN, certificateArn: REGIONAL_CERTIFICATE, webAclArn: REGIONAL_WEB_ACL, tracing: true });
-    template.hasResourceProperties("AWS::WAFv2::WebACLAssociation", { WebACLArn: REGIONAL_WEB_ACL, ResourceArn: Match.anyValue() });
+  it("tells the function its public URL and the edge secret it requires, and creates no API Gateway custom domain or regional web ACL", () => {
+    expect(functionVariables(template)).toMatchObject({ PUBLIC_URL: `https://${DOMAIN}`, EDGE_SECRET_HEADER });
+    template.resourceCountIs("AWS::ApiGatewayV2::DomainName", 0);
+    template.resourceCountIs("AWS::ApiGateway::DomainName", 0);
+    template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 0);
+    expect(readable((template.toJSON().Outputs as Record<string, { Value: unknown }>).DnsTarget?.Value)).toBe("{Distribution.DomainName}");
+  });
+
+  it("passes cdk-nag's AwsSolutions checks with nothing unacknowledged", () => {
     expect(new AwsSolutionsChecks(app).validateScope(stack).violations.map((v) => v.ruleName)).toEqual([]);
+  });
+});
+
+describe("restStreaming without a custom domain", () => {
+  it("attaches a regional web ACL to the stage", () => {
+    const { template } = synthStack("restStreaming", { webAclArn: REGIONAL_WEB_ACL });
+    template.hasResourceProperties("AWS::WAFv2::WebACLAssociation", { WebACLArn: REGIONAL_WEB_ACL, ResourceArn: Match.anyValue() });
+    template.resourceCountIs("AWS::CloudFront::Distribution", 0);
   });
 });

@@ -64,8 +64,11 @@ describe("deployment options", () => {
 
   it("refuses combinations AWS would refuse at deploy time, saying what works instead", () => {
     expect(problemsOf(() => options({ domainName: "mcp.example.com" }))).toContain("'domainName' and 'certificateArn' go together: give both, or neither");
-    expect(problemsOf(() => options({ domainName: "mcp.example.com", certificateArn: "arn:aws:acm:eu-west-1:111122223333:certificate/x" }))[0]).toMatch(/'certificateArn' must be in us-east-1 for the functionUrl front door/);
-    expect(problemsOf(() => options({ webAclArn: "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/a/1" }, "httpApi"))[0]).toMatch(/HTTP APIs take no WAF web ACL/);
+    for (const frontDoor of ["functionUrl", "httpApi", "restStreaming"] as const) {
+      expect(problemsOf(() => options({ domainName: "mcp.example.com", certificateArn: "arn:aws:acm:eu-west-1:111122223333:certificate/x" }, frontDoor))[0]).toMatch(/'certificateArn' must be in us-east-1 \(CloudFront serves the custom domain/);
+      expect(problemsOf(() => options({ domainName: "mcp.example.com", certificateArn: "arn:aws:acm:us-east-1:111122223333:certificate/x", webAclArn: "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/a/1" }, frontDoor))[0]).toMatch(/must be a CLOUDFRONT-scope web ACL/);
+    }
+    expect(problemsOf(() => options({ webAclArn: "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/a/1" }, "httpApi"))[0]).toMatch(/needs 'domainName'.*HTTP APIs take none themselves/);
     expect(problemsOf(() => options({ webAclArn: "arn:aws:wafv2:us-east-1:111122223333:global/webacl/a/1" }))[0]).toMatch(/needs 'domainName'/);
     expect(problemsOf(() => options({ webAclArn: "arn:aws:wafv2:us-east-1:111122223333:global/webacl/a/1" }, "restStreaming"))[0]).toMatch(/must be a REGIONAL web ACL/);
     expect(problemsOf(() => options({ throttlingRateLimit: "100" }))[0]).toMatch(/bound the function with 'reservedConcurrency'/);
@@ -76,5 +79,7 @@ describe("deployment options", () => {
     expect(problemsOf(() => options({ domainName: "mcp.example.com", certificateArn: "arn:aws:acm:us-east-1:111122223333:certificate/x", webAclArn: "arn:aws:wafv2:us-east-1:111122223333:global/webacl/a/1" }))).toEqual([]);
     expect(problemsOf(() => options({ throttlingRateLimit: "100", throttlingBurstLimit: "50" }, "httpApi"))).toEqual([]);
     expect(problemsOf(() => options({ webAclArn: "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/a/1" }, "restStreaming"))).toEqual([]);
+    const onCloudFront = { domainName: "mcp.example.com", certificateArn: "arn:aws:acm:us-east-1:111122223333:certificate/x", webAclArn: "arn:aws:wafv2:us-east-1:111122223333:global/webacl/a/1" };
+    for (const frontDoor of ["httpApi", "restStreaming"] as const) expect(problemsOf(() => options(onCloudFront, frontDoor))).toEqual([]);
   });
 });

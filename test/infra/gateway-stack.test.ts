@@ -280,14 +280,14 @@ describe("optional placement and credentials", () => {
     });
   });
 
-  it.each(["httpApi", "restStreaming"] as const)("serves a custom domain on %s, and tells the function its public URL", (frontDoor) => {
+  it.each(["functionUrl", "httpApi", "restStreaming"] as const)("serves a custom domain on %s through CloudFront, in a stack of the user's own, and tells the function its public URL", (frontDoor) => {
     const { template } = gatewayIn(
       (stack) => ({
-        customDomain: { domainName: "mcp.example.com", certificate: acm.Certificate.fromCertificateArn(stack, "Cert", "arn:aws:acm:eu-west-1:111122223333:certificate/abc") },
+        customDomain: { domainName: "mcp.example.com", certificate: acm.Certificate.fromCertificateArn(stack, "Cert", "arn:aws:acm:us-east-1:111122223333:certificate/abc") },
       }),
       frontDoor,
     );
-    template.resourceCountIs(frontDoor === "httpApi" ? "AWS::ApiGatewayV2::DomainName" : "AWS::ApiGateway::DomainName", 1);
+    template.resourceCountIs("AWS::CloudFront::Distribution", 1);
     template.hasResourceProperties("AWS::Lambda::Function", { Environment: { Variables: Match.objectLike({ PUBLIC_URL: "https://mcp.example.com" }) } });
   });
 });

@@ -130,7 +130,7 @@ describe("the REST front door without a custom domain", () => {
   });
 
   it("does not warn with a custom domain, nor on the other front doors", () => {
-    const withDomain = synthStack("restStreaming", { domainName: "mcp.example.com", certificateArn: "arn:aws:acm:eu-west-1:111122223333:certificate/abc" });
+    const withDomain = synthStack("restStreaming", { domainName: "mcp.example.com", certificateArn: "arn:aws:acm:us-east-1:111122223333:certificate/abc" });
     for (const { stack } of [withDomain, synthStack("functionUrl"), synthStack("httpApi")]) {
       Annotations.fromStack(stack).hasNoWarning("*", Match.stringLikeRegexp("execute-api URL"));
     }

@@ -29,7 +29,7 @@ export const TEST_ENV = { account: "111122223333", region: "eu-west-1" };
 /** The ready-made stack, as bin/app.ts makes it from context (with a region where the stack needs one, as there). */
 export function synthStack(frontDoor: FrontDoor, deployment: DeploymentOptions = {}, gateway?: GatewayStackProps["gateway"], id = `Test-${frontDoor}`): Synthesized {
   const app = new App();
-  const env = needsRegion(frontDoor, deployment) ? TEST_ENV : undefined;
+  const env = needsRegion(deployment) ? TEST_ENV : undefined;
   const stack = new GatewayStack(app, id, { settings: { ...SETTINGS, frontDoor }, deployment, gateway, env });
   return { app, stack, template: Template.fromStack(stack) };
 }
