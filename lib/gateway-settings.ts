@@ -66,8 +66,10 @@ export interface GatewaySettings {
   /** Context `corsAllowedOrigins`: origins of browser-based MCP clients allowed to call the gateway, comma-separated. */
   corsAllowedOrigins?: string;
   /**
-   * Context `allowedHosts`: host names the function answers to, comma-separated (others get 403). API Gateway routes
-   * only requests for its own domains, so this is needed only to refuse one of them (e.g. the execute-api domain).
+   * Context `allowedHosts`: host names the function answers to, comma-separated (others get 403). The front doors
+   * route only requests for their own host names, and behind CloudFront the function sees the front door's host (the
+   * function URL's or the execute-api domain), not the custom domain; the edge secret already closes those to direct
+   * calls. So it is rarely needed here.
    */
   allowedHosts?: string;
 }

@@ -71,7 +71,7 @@ describe("doctor against the streaming Lambda function behind a REST API stage",
       const run = await runDoctor(`${front.publicUrl}/mcp`);
       expect(run.code).toBe(1);
       expect(run.stdout.split("\n").filter((line) => line.startsWith("fail "))).toEqual([
-        expect.stringMatching(/^fail challenge: 401, but the challenge came renamed, as x-amzn-Remapped-WWW-Authenticate: .* Fix: serve the gateway on a custom domain of the functionUrl front door/),
+        expect.stringMatching(/^fail challenge: 401, but the challenge came renamed, as x-amzn-Remapped-WWW-Authenticate: .* Fix: give the stack a custom domain/),
         "fail discovery: no URL clients try without a usable challenge serves the metadata: no MCP client can find where to sign in.",
       ]);
       // The well-known URIs stay warnings: the failure is that nothing is left, said once.

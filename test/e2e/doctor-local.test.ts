@@ -117,7 +117,7 @@ describe("doctor behind a proxy that renames WWW-Authenticate, as API Gateway do
     expect(failures(run.stdout)).toEqual([
       `fail challenge: 401, but the challenge came renamed, as x-amzn-Remapped-WWW-Authenticate: Bearer resource_metadata="${proxy.origin}/.well-known/oauth-protected-resource/mcp" ` +
         "(API Gateway renames a Lambda proxy's WWW-Authenticate). Clients that read the challenge never start sign-in (Claude: anthropics/claude-ai-mcp issue 748); " +
-        'MCP SDK clients fall back to the well-known URIs below. Fix: serve the gateway on a custom domain of the functionUrl front door (-c domainName=... -c certificateArn=...), whose CloudFront distribution restores the header (README, "Deploy on AWS").',
+        'MCP SDK clients fall back to the well-known URIs below. Fix: give the stack a custom domain (-c domainName=... -c certificateArn=...): its CloudFront distribution restores the header (README, "Deploy on AWS").',
     ]);
     // The document the renamed challenge names is still checked, and the rest of the deployment works.
     expect(linesOf(run, "metadata at ")[0]).toMatch(new RegExp(`^ok   metadata at ${proxy.origin}/\\.well-known/oauth-protected-resource/mcp: the challenge's resource_metadata URL and`));

@@ -4,7 +4,7 @@
  * 2025-06-18 requires servers to send it; 2025-11-25 lets clients fall back to well-known URIs without it).
  * API Gateway renames a Lambda proxy's WWW-Authenticate to x-amzn-Remapped-WWW-Authenticate (and function URLs are
  * reported to): that is reported as the failure it is, with the fix: the stack's custom domain, whose CloudFront
- * distribution restores the header at the edge (docs/aws.md).
+ * distribution restores the header at the edge, on any front door (docs/aws.md).
  */
 import { extractWWWAuthenticateParams } from "@modelcontextprotocol/sdk/client/auth.js";
 import type { Finding } from "./report.js";
@@ -80,7 +80,7 @@ export async function checkChallenge(endpoint: URL, http: ObservedFetch): Promis
           `401, but the challenge came renamed, as ${REMAPPED_CHALLENGE_HEADER}: ${renamed} (API Gateway renames a Lambda proxy's ` +
           "WWW-Authenticate). Clients that read the challenge never start sign-in (Claude: anthropics/claude-ai-mcp issue 748); " +
           "MCP SDK clients fall back to the well-known URIs below.",
-        fix: 'serve the gateway on a custom domain of the functionUrl front door (-c domainName=... -c certificateArn=...), whose CloudFront distribution restores the header (README, "Deploy on AWS").',
+        fix: 'give the stack a custom domain (-c domainName=... -c certificateArn=...): its CloudFront distribution restores the header (README, "Deploy on AWS").',
       },
     };
   }
