@@ -1,13 +1,15 @@
 /**
  * Lint for policy documents that are valid but probably not what their author meant: rules that can never match,
  * grants that can match nothing or grant nothing (lint-grants.ts), grants made redundant by others, claims the tokens
- * do not carry, and (given the backend's tool list) patterns that match no tool and tools that no rule could ever
- * allow. Pure: documents and facts in, findings out.
+ * do not carry, deny rules that a missing claim keeps from holding (lint-claim-guards.ts), and (given the backend's
+ * tool list) patterns that match no tool and tools that no rule could ever allow. Pure: documents and facts in,
+ * findings out.
  */
 import { serialize, type ASTNode } from "@marcbachmann/cel-js";
 import { celSyntaxTree, claimsRead, compileCelCondition, couldHoldForAnyone, itemKindsRead } from "./cel-condition.js";
 import type { GrantDefinition, NamedPolicyDocument } from "./document.js";
 import { globToRegExp } from "./glob.js";
+import { unguardedClaimReads } from "./lint-claim-guards.js";
 import { documentsInDryRun, requiresDenyingOtherKinds, rulesNamingUnknownTools } from "./lint-conditions.js";
 import { grantPattern } from "./grant-pattern.js";
 import { grantFindings } from "./lint-grants.js";
@@ -125,6 +127,21 @@ function neverMatching(rules: readonly CelRule[]): LintFinding[] {
   return findings;
 }
 
+/** Deny rules reading a claim nothing guards, at the read: for a token without it, the deny does not hold. */
+function deniesFailingOpen(rules: readonly CelRule[]): LintFinding[] {
+  return rules
+    .filter((rule) => rule.effect === "deny")
+    .flatMap((rule) =>
+      unguardedClaimReads(rule.ast).map(({ claim, guards, offset, guarded }) => ({
+        origin: rule.origin,
+        message:
+          `reads ${claim} without ${guards.join(" and ")}: for a token without that claim the condition is an evaluation error, so false, and this deny ` +
+          `does not hold for it (nor for a claim of another type, such as one string where a list was expected); write ${guarded} for it to hold for tokens without the claim`,
+        position: positionOf({ ...rule, path: [...rule.path, rule.effect] }, { offset }),
+      })),
+    );
+}
+
 function redundantAllows(grants: readonly Grant[], rules: readonly CelRule[]): LintFinding[] {
   const findings: LintFinding[] = [];
   const allowsAll = rules.find((rule) => rule.effect === "allow" && constantValue(rule) === true);
@@ -216,6 +233,7 @@ export function lintPolicy(documents: readonly NamedPolicyDocument[], facts: Lin
     ...inDryRun,
     ...neverMatching(rules),
     ...requiresDenyingOtherKinds(rules),
+    ...deniesFailingOpen(rules),
     ...grantsThatMatchNothing(grants, rules),
     ...redundantAllows(grants, rules),
     ...missingClaims(grants, rules, facts),

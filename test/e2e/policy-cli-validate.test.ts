@@ -71,6 +71,19 @@ describe("policy validate", () => {
     expect(strict.code).toBe(1);
   });
 
+  it("warns of a deny that a missing claim keeps from holding, at the read, with the guarded form; --strict fails on it", async () => {
+    const file = join(dir, "fails-open.yaml");
+    await writeFile(file, "rules:\n- 'true'\n- deny: '!(\"admin\" in jwt.roles)'\n- deny: 'jwt.sub == \"mallory\"'\n");
+    const [run, strict] = await Promise.all([validate(file), validate(file, "--strict")]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split("\n")).toEqual([
+      `warning: ${file} rules[1] reads jwt.roles without has(jwt.roles): for a token without that claim the condition is an evaluation error, so false, and this deny does not hold for it (nor for a claim of another type, such as one string where a list was expected); write !has(jwt.roles) || !("admin" in jwt.roles) for it to hold for tokens without the claim (line 3, column 23)`,
+      `valid: ${file} (3 rules, 1 warning)`,
+      "",
+    ]);
+    expect(strict.code).toBe(1);
+  });
+
   it("validates several files together, as documents under one path are merged", async () => {
     const run = await validate("policies/walkthrough.yaml", "policies/native-roles.yaml");
     expect(run.code).toBe(0);
