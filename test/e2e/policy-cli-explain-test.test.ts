@@ -124,6 +124,29 @@ describe("policy explain", () => {
     ]);
   });
 
+  it("judges a resource template as written with --resource-template, as template lists do, naming the grant that decided", async () => {
+    const policy = join(scratch, "template-lists.yaml");
+    await writeFile(policy, "resources:\n  'demo://resource/dynamic/text/{resourceId}': [admin]\nrules:\n- 'mcp.resource.uri == \"docs://files/{name}\"'\n");
+    const [admin, guest] = [JSON.stringify({ sub: "ada", roles: ["admin"] }), JSON.stringify({ sub: "gus" })];
+    const [granted, refused, byRule, asUri] = await Promise.all([
+      cli("explain", policy, "--claims", admin, "--resource-template", "demo://resource/dynamic/text/{resourceId}"),
+      cli("explain", policy, "--claims", guest, "--resource-template", "demo://resource/dynamic/text/{resourceId}"),
+      cli("explain", policy, "--claims", guest, "--resource-template", "docs://files/{name}"),
+      // The same text read as a URI: a backend may read it WHATWG-normalised, braces percent-encoded.
+      cli("explain", policy, "--claims", guest, "--resource", "docs://files/{name}"),
+    ]);
+    expect([granted.code, granted.stdout]).toEqual([
+      0,
+      `ALLOW resource template demo://resource/dynamic/text/{resourceId} for sub=ada roles=[admin]: allowed by ${policy} resources.demo://resource/dynamic/text/{resourceId}\n`,
+    ]);
+    expect([refused.code, refused.stdout]).toEqual([1, "DENY resource template demo://resource/dynamic/text/{resourceId} for sub=gus roles=[]: no rule allows it (default deny)\n"]);
+    expect([byRule.code, byRule.stdout]).toEqual([0, `ALLOW resource template docs://files/{name} for sub=gus roles=[]: allowed by ${policy} rules[0]\n`]);
+    expect([asUri.code, asUri.stdout]).toEqual([
+      1,
+      'DENY resource docs://files/{name} for sub=gus roles=[]: as a backend may read it (WHATWG-normalised: "docs://files/%7Bname%7D"), no rule allows it (default deny)\n',
+    ]);
+  });
+
   it("shows what documents in dry run would decide, exit code following the decision in force", async () => {
     const dry = join(scratch, "dry.yaml");
     await writeFile(dry, "dryRun: true\nrules:\n- deny: 'jwt.sub == \"pointy-haired-boss\"'\n");
@@ -137,6 +160,7 @@ describe("policy explain", () => {
       [["--token", bossToken, "--tool", "echo"], /give the policy/],
       [[WALKTHROUGH, "--tool", "echo"], /give the caller/],
       [[WALKTHROUGH, "--token", bossToken], /exactly one of --tool/],
+      [[WALKTHROUGH, "--token", bossToken, "--resource", "docs://a", "--resource-template", "docs://{a}"], /exactly one of --tool NAME, --prompt NAME, --resource URI, --resource-template URI_TEMPLATE/],
       [[WALKTHROUGH, "--token", "not-a-token", "--tool", "echo"], /--token is not a JWT/],
       [[WALKTHROUGH, "--claims", "{nope", "--tool", "echo"], /--claims is not valid JSON/],
       [[WALKTHROUGH, "--claims", "{}", "--prompt", "p", "--args", "{}"], /--args goes with --tool/],

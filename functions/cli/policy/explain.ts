@@ -12,11 +12,13 @@ import {
   identityFrom,
   parseJsonObject,
   policyItem,
+  resourceTemplateItem,
 } from "./identity-input.js";
 import { describeDecision, loadPolicy, reportingLoadErrors, type PolicyLocation } from "./policy-input.js";
 
 const HELP = `Usage: mcp-sso-gateway policy explain (FILE... | --path PATH) (--token JWT | --claims JSON)
-                                      (--tool NAME [--args JSON] | --prompt NAME | --resource URI) [options]
+                                      (--tool NAME [--args JSON] | --prompt NAME | --resource URI
+                                       | --resource-template URI_TEMPLATE) [options]
 
 Prints what the policy decides for one caller and one item, and the rule that decided:
   ALLOW tool echo (listing) for sub=pointy-haired-boss roles=[admin]: allowed by policies/walkthrough.yaml rules[0]
@@ -40,7 +42,10 @@ Item:
   --args JSON          judge a call of the tool with these arguments (a JSON object)
   --list               judge the tool as listing (the default without --args)
   --prompt NAME        a prompt
-  --resource URI       a resource, by URI (or a resource template's uriTemplate)`;
+  --resource URI       a resource, by URI, judged under every reading a backend may make of it (resources/read)
+  --resource-template URI_TEMPLATE
+                       a resource template, by its uriTemplate, judged as written, as resources/templates/list
+                       and completion/complete judge it (e.g. 'demo://resource/dynamic/text/{resourceId}')`;
 
 interface ExplainRequest {
   location: PolicyLocation;
@@ -49,6 +54,8 @@ interface ExplainRequest {
   kind: ItemKind;
   name: string;
   args: Record<string, unknown> | undefined;
+  /** The resource is a template (--resource-template): judged as written, not as a URI. */
+  template: boolean;
 }
 
 /** An option given with a blank value is a mistake, not "absent". */
@@ -74,6 +81,7 @@ export function parseExplainArgs(args: string[]): ExplainRequest | undefined {
         list: { type: "boolean" },
         prompt: { type: "string" },
         resource: { type: "string" },
+        "resource-template": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }),
@@ -97,12 +105,12 @@ export function parseExplainArgs(args: string[]): ExplainRequest | undefined {
   if (token === undefined && claimsJson === undefined) throw new UsageError(`give the caller: --token JWT or --claims JSON\n\n${HELP}`);
   const claims = token !== undefined ? claimsFromToken(token) : parseJsonObject(claimsJson as string, "--claims");
 
-  const items = (["tool", "prompt", "resource"] as const).flatMap((kind) => {
-    const name = nonEmpty(values[kind], `--${kind}`);
-    return name === undefined ? [] : [{ kind, name }];
+  const items = (["tool", "prompt", "resource", "resource-template"] as const).flatMap((option) => {
+    const name = nonEmpty(values[option], `--${option}`);
+    return name === undefined ? [] : [{ kind: option === "resource-template" ? ("resource" as const) : option, name, template: option === "resource-template" }];
   });
   const [item] = items;
-  if (item === undefined || items.length > 1) throw new UsageError("give exactly one of --tool NAME, --prompt NAME, --resource URI");
+  if (item === undefined || items.length > 1) throw new UsageError("give exactly one of --tool NAME, --prompt NAME, --resource URI, --resource-template URI_TEMPLATE");
 
   if (values.args !== undefined && item.kind !== "tool") throw new UsageError("--args goes with --tool: only tool calls have arguments");
   // --list asks for the listing question, --args for the call question: together they ask for neither.
@@ -115,6 +123,7 @@ export function parseExplainArgs(args: string[]): ExplainRequest | undefined {
     kind: item.kind,
     name: item.name,
     args: values.args === undefined ? undefined : parseJsonObject(values.args, "--args"),
+    template: item.template,
   };
 }
 
@@ -126,7 +135,7 @@ const explain: PolicySubcommand = {
       if (!request) return 0;
       const policy = await loadPolicy(request.location);
       const identity = identityFrom(request.claims, request.rolesClaim);
-      const item = policyItem(request.kind, request.name, request.args);
+      const item = request.template ? resourceTemplateItem(request.name) : policyItem(request.kind, request.name, request.args);
       const [what, who] = [describeItem(item), describeIdentity(identity)];
       const decision = decide(policy, identity, item);
       console.log(describeDecision(decision, what, who));

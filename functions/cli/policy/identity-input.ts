@@ -55,8 +55,17 @@ export function policyItem(kind: ItemKind, name: string, args?: Record<string, u
   return args === undefined ? { kind, name } : { kind, name, arguments: args };
 }
 
-/** `tool echo (listing)`, `tool transfer with arguments {"amount":50}`, `resource docs://x`. */
+/**
+ * A resource template, by its uriTemplate: judged as written, as `resources/templates/list` and `completion/complete`
+ * judge it (PolicyItem.template), not under the readings a backend may make of a URI.
+ */
+export function resourceTemplateItem(uriTemplate: string): PolicyItem {
+  return { kind: "resource", name: uriTemplate, template: true };
+}
+
+/** `tool echo (listing)`, `tool transfer with arguments {"amount":50}`, `resource docs://x`, `resource template docs://{id}`. */
 export function describeItem(item: PolicyItem): string {
+  if (item.template) return `resource template ${item.name}`;
   if (item.kind !== "tool") return `${item.kind} ${item.name}`;
   return item.arguments === undefined ? `tool ${item.name} (listing)` : `tool ${item.name} with arguments ${JSON.stringify(item.arguments)}`;
 }
