@@ -18,7 +18,7 @@ import { Report } from "./doctor/report.js";
 import { checkResourceMetadata } from "./doctor/resource-metadata.js";
 import { checkStreaming } from "./doctor/streaming.js";
 import { checkToolListing } from "./doctor/tool-listing.js";
-import { UsageError, parseOrUsage } from "./usage-error.js";
+import { UsageError, parseOrUsage, refuseRepeatedOptions } from "./usage-error.js";
 
 /** The MCP Inspector's origin: the browser client most people meet first. */
 const DEFAULT_ORIGIN = "http://localhost:6274";
@@ -81,20 +81,17 @@ async function readToken(values: { token?: string; "token-file"?: string }): Pro
   return token;
 }
 
+const OPTIONS = {
+  token: { type: "string" },
+  "token-file": { type: "string" },
+  origin: { type: "string", default: DEFAULT_ORIGIN },
+  timeout: { type: "string", default: String(DEFAULT_TIMEOUT_SECONDS) },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 export async function parseDoctorArgs(args: string[]): Promise<DoctorRequest | undefined> {
-  const { values, positionals } = parseOrUsage(HELP, () =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        token: { type: "string" },
-        "token-file": { type: "string" },
-        origin: { type: "string", default: DEFAULT_ORIGIN },
-        timeout: { type: "string", default: String(DEFAULT_TIMEOUT_SECONDS) },
-        help: { type: "boolean", short: "h" },
-      },
-    }),
-  );
+  const { values, positionals } = parseOrUsage(HELP, () => parseArgs({ args, allowPositionals: true, options: OPTIONS }));
+  refuseRepeatedOptions(args, OPTIONS, HELP);
   if (values.help) {
     console.log(HELP);
     return undefined;

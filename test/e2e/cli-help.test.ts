@@ -95,6 +95,9 @@ describe("mistakes: stderr, exit code 2", () => {
     [["policy", "rollback", "--path", "/p", "--name", "main", "--to", "1", "--to", "2"], /^--to is given 2 times \("1", "2"\); give it once/],
     [["policy", "history", "--path", "/p", "--name", "a", "--name", "b"], /^--name is given 2 times/],
     [["token", "--sub", "alice", "--sub", "mallory"], /^--sub is given 2 times \("alice", "mallory"\); give it once/],
+    [["policy", "validate", "policies/walkthrough.yaml", "--claims", "sub", "--claims", "sub,roles"], /^--claims is given 2 times \("sub", "sub,roles"\); give it once\n\nUsage: mcp-sso-gateway policy validate/],
+    [["policy", "explain", "policies/walkthrough.yaml", "--claims", "{}", "--tool", "echo", "--tool=add"], /^--tool is given 2 times \("echo", "add"\); give it once\n\nUsage: mcp-sso-gateway policy explain/],
+    [["doctor", "http://127.0.0.1:9/mcp", "--timeout", "5", "--timeout", "1"], /^--timeout is given 2 times \("5", "1"\); give it once\n\nUsage: mcp-sso-gateway doctor/],
   ])("%j", async (args, message) => {
     expectMistake(await cli(...args), message);
   });

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { decide } from "../../policy/decide.js";
 import type { ItemKind } from "../../policy/types.js";
-import { UsageError, parseOrUsage } from "../usage-error.js";
+import { UsageError, parseOrUsage, refuseRepeatedOptions } from "../usage-error.js";
 import type { PolicySubcommand } from "./command.js";
 import {
   DEFAULT_ROLES_CLAIM,
@@ -64,28 +64,25 @@ function nonEmpty(value: string | undefined, option: string): string | undefined
   return value;
 }
 
+const OPTIONS = {
+  path: { type: "string" },
+  region: { type: "string" },
+  token: { type: "string" },
+  claims: { type: "string" },
+  "roles-claim": { type: "string", default: DEFAULT_ROLES_CLAIM },
+  tool: { type: "string" },
+  args: { type: "string" },
+  list: { type: "boolean" },
+  prompt: { type: "string" },
+  resource: { type: "string" },
+  "resource-template": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** Parses the command line; undefined means --help was printed. */
 export function parseExplainArgs(args: string[]): ExplainRequest | undefined {
-  const parsed = parseOrUsage(HELP, () =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        path: { type: "string" },
-        region: { type: "string" },
-        token: { type: "string" },
-        claims: { type: "string" },
-        "roles-claim": { type: "string", default: DEFAULT_ROLES_CLAIM },
-        tool: { type: "string" },
-        args: { type: "string" },
-        list: { type: "boolean" },
-        prompt: { type: "string" },
-        resource: { type: "string" },
-        "resource-template": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }),
-  );
+  const parsed = parseOrUsage(HELP, () => parseArgs({ args, allowPositionals: true, options: OPTIONS }));
+  refuseRepeatedOptions(args, OPTIONS, HELP);
   const { values, positionals: files } = parsed;
   if (values.help) {
     console.log(HELP);

@@ -9,7 +9,7 @@ import { PolicyError } from "../../errors.js";
 import { lintPolicy } from "../../policy/lint.js";
 import { readPolicyFiles, validatePolicyTexts } from "../../policy/validate-documents.js";
 import { atPosition } from "../../policy/yaml-position.js";
-import { UsageError, parseOrUsage } from "../usage-error.js";
+import { UsageError, parseOrUsage, refuseRepeatedOptions } from "../usage-error.js";
 import type { PolicySubcommand } from "./command.js";
 
 const HELP = `Usage: mcp-sso-gateway policy validate FILE... [options]
@@ -45,21 +45,18 @@ function claimNames(values: { claims?: string; token?: string }): string[] | und
   return values.claims?.split(",").map((c) => c.trim()).filter(Boolean);
 }
 
+const OPTIONS = {
+  claims: { type: "string" },
+  token: { type: "string" },
+  "roles-claim": { type: "string" },
+  tools: { type: "string" },
+  strict: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 async function run(args: string[]): Promise<number> {
-  const parsed = parseOrUsage(HELP, () =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        claims: { type: "string" },
-        token: { type: "string" },
-        "roles-claim": { type: "string" },
-        tools: { type: "string" },
-        strict: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }),
-  );
+  const parsed = parseOrUsage(HELP, () => parseArgs({ args, allowPositionals: true, options: OPTIONS }));
+  refuseRepeatedOptions(args, OPTIONS, HELP);
   const { values, positionals: files } = parsed;
   if (values.help) {
     console.log(HELP);
