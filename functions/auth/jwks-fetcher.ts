@@ -14,6 +14,7 @@ import type { Fetcher } from "aws-jwt-verify/https";
 import { SimpleFetcher } from "aws-jwt-verify/https";
 import { FetchError, NonRetryableFetchError } from "aws-jwt-verify/error";
 import { isLoopbackUrl } from "../config/loopback.js";
+import { describeFetchFailure } from "./fetch-failure.js";
 
 /** Timeout for one JWKS fetch over loopback http, in milliseconds. */
 const LOOPBACK_TIMEOUT_MS = 3_000;
@@ -68,7 +69,8 @@ export class JwksFetcher implements Fetcher {
     try {
       response = await fetch(url, { signal: AbortSignal.timeout(LOOPBACK_TIMEOUT_MS), headers: { accept: "application/json" } });
     } catch (err) {
-      throw new FetchError(uri, err instanceof Error ? err.message : String(err));
+      // Named with its cause (`fetch failed: connect ECONNREFUSED 127.0.0.1:8080`): "fetch failed" alone says nothing.
+      throw new FetchError(uri, describeFetchFailure(err));
     }
     if (response.status !== 200) {
       throw new NonRetryableFetchError(uri, `Status code is ${response.status}, expected 200`);

@@ -83,8 +83,12 @@ describe("serve does not start a gateway that could only answer errors", () => {
   });
 
   it("when the JWKS cannot be reached, is no JWKS, or holds no key", async () => {
-    const closed = `http://127.0.0.1:${await freePort()}/jwks`;
-    expectNotStarted(await serve(goodSettings({ JWKS_URI: closed })), [`the signing keys of issuer ${ISSUER} cannot be fetched from ${closed}: `]);
+    const port = await freePort();
+    const closed = `http://127.0.0.1:${port}/jwks`;
+    // The reason, not only node's "fetch failed": the connection was refused, at this host and port.
+    expectNotStarted(await serve(goodSettings({ JWKS_URI: closed })), [
+      `the signing keys of issuer ${ISSUER} cannot be fetched from ${closed}: fetch failed: connect ECONNREFUSED 127.0.0.1:${port}`,
+    ]);
     const wrong = `${notJwks.url}/wrong`;
     expectNotStarted(await serve(goodSettings({ JWKS_URI: wrong })), [`the signing keys of issuer ${ISSUER} cannot be fetched from ${wrong}: JWKS keys should be an array`]);
     const empty = `${notJwks.url}/empty`;
@@ -92,9 +96,12 @@ describe("serve does not start a gateway that could only answer errors", () => {
   });
 
   it("when OIDC discovery finds nothing at the issuer", async () => {
-    const issuer = `http://127.0.0.1:${await freePort()}`;
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
     const settings = { ...goodSettings({ JWT_ISSUER: issuer }), JWKS_URI: "" };
-    expectNotStarted(await serve(settings), [`the signing keys of issuer ${issuer} cannot be fetched by OIDC discovery at ${issuer}/.well-known/openid-configuration: `]);
+    expectNotStarted(await serve(settings), [
+      `the signing keys of issuer ${issuer} cannot be fetched by OIDC discovery at ${issuer}/.well-known/openid-configuration: fetch failed: connect ECONNREFUSED 127.0.0.1:${port}`,
+    ]);
   });
 
   it("when the session key cannot be read", async () => {

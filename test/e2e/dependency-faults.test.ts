@@ -83,7 +83,7 @@ describe("signing keys unavailable when the gateway starts (warm-up failed)", ()
     await first.close();
 
     const gateway = await gatewayWith({ MCP_BACKEND_URL: upstream.url, POLICY_FILE: POLICIES.walkthrough, JWT_ISSUER: issuer, JWT_AUDIENCE: "mcp-gateway" });
-    const reason = new RegExp(`^JWKS unavailable: Failed to fetch ${issuer}/\\.well-known/openid-configuration: fetch failed$`);
+    const reason = new RegExp(`^JWKS unavailable: Failed to fetch ${issuer}/\\.well-known/openid-configuration: fetch failed: connect ECONNREFUSED \\S+:${port}$`);
     await expectKeysUnavailable(gateway, reason);
 
     const back = await startOidcProvider({ issuerPath: "/realms/late", port, keys });

@@ -178,7 +178,7 @@ describe("JWKS endpoint failing after warm-up", () => {
     await idp.close();
 
     expect((await initialize(gateway, await idp.token())).status).toBe(200);
-    const reason = new RegExp(`^JWKS unavailable: Failed to fetch ${idp.jwksUri}: fetch failed$`);
+    const reason = new RegExp(`^JWKS unavailable: Failed to fetch ${idp.jwksUri}: fetch failed: connect ECONNREFUSED \\S+:${port}$`);
     await expectUnavailable(await idp.token({}, { key: unknown }), reason);
     await expectUnavailable(await idp.token({}, { key: unknown }), reason);
 
