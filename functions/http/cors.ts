@@ -52,7 +52,16 @@ export class Cors {
     if (!origin) return response;
     response.headers.set("access-control-allow-origin", origin);
     response.headers.set("access-control-expose-headers", EXPOSED_HEADERS);
-    response.headers.append("vary", "Origin");
+    addVaryOrigin(response.headers);
     return response;
   }
+}
+
+/**
+ * Adds Origin to Vary unless it is there already: the preflight answer names it itself, and a backend's response may
+ * too; `Vary: Origin, Origin` says nothing more, and some caches compare the header's text.
+ */
+function addVaryOrigin(headers: Headers): void {
+  const listed = (headers.get("vary") ?? "").split(",").map((name) => name.trim().toLowerCase());
+  if (!listed.includes("origin") && !listed.includes("*")) headers.append("vary", "Origin");
 }

@@ -62,6 +62,8 @@ describe("CORS", () => {
     expect(response.headers.get("access-control-allow-headers")).toContain("Authorization");
     expect(response.headers.get("access-control-allow-headers")).toContain("Mcp-Session-Id");
     expect(response.headers.get("access-control-allow-methods")).toContain("POST");
+    // Once: the answer varies by Origin, and saying it twice (Origin, Origin) would say nothing more.
+    expect(response.headers.get("vary")).toBe("Origin");
     expect(received).toEqual([]);
   });
 
@@ -93,6 +95,7 @@ describe("CORS", () => {
     const ok = await postRaw(gateway.url, { jsonrpc: "2.0", id: 1, method: "ping" }, { origin: APP, authorization: `Bearer ${await idp.token()}` });
     expect(ok.status).toBe(200);
     expect(ok.headers.get("access-control-allow-origin")).toBe(APP);
+    expect([unauthenticated.headers.get("vary"), ok.headers.get("vary")]).toEqual(["Origin", "Origin"]);
   });
 });
 
