@@ -1,7 +1,6 @@
 /** `mcp-sso-gateway token`: mints a token signed with the demo identity provider's key (what `step` did in the original). */
-import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { SigningKeyFileError, mintToken, type SigningJwk } from "../demo/identity-provider.js";
+import { SigningKeyFileError, mintToken, readSigningKey, type SigningJwk } from "../demo/identity-provider.js";
 import { providerIssuer } from "../demo/provider-issuer.js";
 import { DemoKeyNotServedError, servedDemoKey } from "../demo/served-key.js";
 import { parseClaimValue } from "./claim-value.js";
@@ -86,23 +85,12 @@ async function signingKey(path: string, named: boolean): Promise<SigningJwk> {
       throw err instanceof DemoKeyNotServedError || err instanceof SigningKeyFileError ? new CommandFailure(err.message, { cause: err }) : err;
     });
   }
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new CommandFailure(`cannot read the signing key ${path}: ${(err as Error).message}`, { cause: err });
-    throw new UsageError(`--key ${path}: no such file (leave --key out to use the running demo's ${DEMO_KEY_PATH})`);
-  }
-  let key: Partial<SigningJwk> | undefined;
-  try {
-    key = JSON.parse(text) as Partial<SigningJwk>;
-  } catch {
-    key = undefined;
-  }
-  if (typeof key?.kid !== "string" || typeof key.alg !== "string" || typeof key.d !== "string") {
-    throw new CommandFailure(`${path} is not a private signing key (a JWK with kid, alg and d, as 'npm start' writes); it was left as it is`);
-  }
-  return key as SigningJwk;
+  // The same reading as the demo's own (a file that is no private key is refused, and left as it is).
+  const key = await readSigningKey(path).catch((err: unknown) => {
+    throw err instanceof SigningKeyFileError ? new CommandFailure(`${err.message}; it was left as it is`, { cause: err }) : err;
+  });
+  if (!key) throw new UsageError(`--key ${path}: no such file (leave --key out to use the running demo's ${DEMO_KEY_PATH})`);
+  return key;
 }
 
 const OPTIONS = {

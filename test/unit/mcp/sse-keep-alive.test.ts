@@ -1,31 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { KEEP_ALIVE_COMMENT, betweenEventsAfter, withKeepAlive } from "../../../functions/mcp/sse-keep-alive.js";
+import { controlledStream } from "../../support/controlled-stream.js";
 
 const INTERVAL_MS = 20;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A source the test writes to, ends, fails, and whose cancellation it sees. */
-function source() {
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  const state = { cancelled: false };
-  const stream = new ReadableStream<Uint8Array>({
-    start: (c) => {
-      controller = c;
-    },
-    cancel: () => {
-      state.cancelled = true;
-    },
-  });
-  return {
-    stream,
-    state,
-    send: (text: string) => controller.enqueue(encoder.encode(text)),
-    end: () => controller.close(),
-    fail: (error: Error) => controller.error(error),
-  };
-}
+const source = controlledStream;
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<string[]> {
   const chunks: string[] = [];

@@ -1,25 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
 import { UpstreamError } from "../../../functions/errors.js";
 import { openEventStream } from "../../../functions/proxy/sse-opening.js";
+import { controlledStream } from "../../support/controlled-stream.js";
 
 const WAIT_MS = 30;
-const encoder = new TextEncoder();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A backend body the test writes to, and whose cancellation it sees. */
-function backendBody() {
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  const state = { cancelled: false };
-  const stream = new ReadableStream<Uint8Array>({
-    start: (c) => {
-      controller = c;
-    },
-    cancel: () => {
-      state.cancelled = true;
-    },
-  });
-  return { stream, state, send: (text: string) => controller.enqueue(encoder.encode(text)), end: () => controller.close() };
-}
+const backendBody = controlledStream;
 
 const JSON_BODY = '{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}';
 const EVENT = `event: message\ndata: ${JSON_BODY}\n\n`;
