@@ -134,6 +134,7 @@ describe("parseExplainArgs", () => {
       rolesClaim: "groups",
       kind: "tool",
       name: "t",
+      template: false,
       args: { n: 1 },
     });
     expect(parseExplainArgs(["--path", "/p", "--claims", "{}", "--resource", "docs://a", "--list"])).toMatchObject({
