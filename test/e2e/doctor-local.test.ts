@@ -1,7 +1,8 @@
 /**
  * `mcp-sso-gateway doctor` run as a user runs it (a child process of bin/mcp-sso-gateway.js) against the local server
  * (`serve`'s gateway, a real identity provider with OpenID discovery and keys, a backend whose tools come in pages):
- * a correct deployment passes; a wrong token, a proxy that renames the challenge as API Gateway does, a PUBLIC_URL
+ * a correct deployment passes, and so does one behind that renaming proxy with the stack's edge function restoring the
+ * challenge (run in a CloudFront stand-in); a wrong token, a proxy that renames the challenge as API Gateway does, a PUBLIC_URL
  * naming a stage that is not there, and a URL where nothing answers each fail, naming the cause; a browser origin the
  * gateway does not allow is a warning.
  */
@@ -9,7 +10,9 @@ import { discoverOAuthProtectedResourceMetadata, extractWWWAuthenticateParams } 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGatewayServer } from "../../functions/cli/serve.js";
 import { generateSigningKey } from "../../functions/demo/identity-provider.js";
+import { handler as restoreChallenge } from "../../functions/edge/restore-challenge.js";
 import { startRenamingProxy, type RenamingProxy } from "../support/challenge-renaming-proxy.js";
+import { startEdgeFunctionProxy, type EdgeFunctionProxy } from "../support/edge-function-proxy.js";
 import { runCli, cleanEnv } from "../support/demo-process.js";
 import { lineOf, linesOf, runDoctor, startDoctorStage, type DoctorStage } from "../support/doctor-deployment.js";
 import { CollectingLogger, INITIALIZE, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
@@ -18,14 +21,17 @@ import { freePort } from "../support/ports.js";
 let stage: DoctorStage;
 let gateway: TestGateway;
 let proxy: RenamingProxy;
+let edge: EdgeFunctionProxy;
 
 beforeAll(async () => {
   stage = await startDoctorStage();
   gateway = await startGateway(stage.settings());
   proxy = await startRenamingProxy(gateway.origin);
+  edge = await startEdgeFunctionProxy(proxy.origin, restoreChallenge);
 });
 
 afterAll(async () => {
+  await edge?.close();
   await proxy?.close();
   await gateway?.close();
   await stage?.close();
@@ -106,6 +112,21 @@ describe("doctor with a token that is wrong", () => {
     const run = await runDoctor(gateway.url, "--token", other);
     expect(run.code).toBe(1);
     expect(lineOf(run, "initialize")).toMatch(/^fail initialize: the gateway answered 401 Unauthorized: the bearer token is not valid \(invalid_token\)\./);
+  });
+});
+
+describe("doctor behind that renaming proxy with CloudFront's challenge restorer in front (the stack's custom domain)", () => {
+  it("passes: the edge function gives the challenge its name back, and the rest of the deployment works through both", async () => {
+    const url = `${edge.origin}/mcp`;
+    const run = await runDoctor(url, "--token", stage.token);
+    expect(failures(run.stdout)).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(lineOf(run, "challenge")).toBe(`ok   challenge: 401 with WWW-Authenticate: Bearer resource_metadata="${edge.origin}/.well-known/oauth-protected-resource/mcp"`);
+    expect(lineOf(run, "tools/list")).toBe("ok   tools/list: this caller sees 7 tools over 3 pages");
+    // And the MCP SDK reads the challenge again.
+    const challenged = await postRaw(url, INITIALIZE);
+    expect(extractWWWAuthenticateParams(challenged).resourceMetadataUrl?.href).toBe(`${edge.origin}/.well-known/oauth-protected-resource/mcp`);
+    expect(challenged.headers.get("x-amzn-remapped-www-authenticate")).toBeNull();
   });
 });
 
