@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SERVICE_NAME } from "../../functions/adapters/logger.js";
 import { FUNCTION_DIMENSION, METRICS_NAMESPACE } from "../../functions/metrics.js";
-import { httpApiEvent, restApiEvent, type ClientRequest } from "../support/api-gateway-events.js";
+import { httpApiEvent, mcpPostRequest, restApiEvent, type ClientRequest } from "../support/api-gateway-events.js";
 import { BUFFERED_ENTRY, STREAMING_ENTRY } from "../support/function-bundle.js";
 import { functionUrlEvent } from "../support/function-url-event.js";
 import { INITIALIZE, POLICIES } from "../support/gateway.js";
@@ -67,16 +67,7 @@ afterAll(async () => {
   await Promise.all([backend?.close(), idp?.close()]);
 });
 
-function mcpPost(message: unknown, token: string, sessionId?: string): ClientRequest {
-  const headers: Record<string, string> = {
-    "Content-Type": "application/json",
-    Accept: "application/json, text/event-stream",
-    "Mcp-Protocol-Version": "2025-06-18",
-    Authorization: `Bearer ${token}`,
-  };
-  if (sessionId) headers["Mcp-Session-Id"] = sessionId;
-  return { method: "POST", path: "/mcp", headers, body: JSON.stringify(message) };
-}
+const mcpPost = mcpPostRequest;
 
 const echo = (id: number, message: string, progress?: { steps: number; stepMs: number }) => ({
   jsonrpc: "2.0",

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { KEEP_ALIVE_COMMENT } from "../../functions/mcp/sse-keep-alive.js";
-import { httpApiEvent, type ClientRequest } from "../support/api-gateway-events.js";
+import { httpApiEvent, mcpPostRequest, type ClientRequest } from "../support/api-gateway-events.js";
 import { BUFFERED_ENTRY, STREAMING_ENTRY } from "../support/function-bundle.js";
 import { functionUrlEvent } from "../support/function-url-event.js";
 import { INITIALIZE, POLICIES } from "../support/gateway.js";
@@ -50,16 +50,7 @@ afterAll(async () => {
   await Promise.all([backend?.close(), idp?.close()]);
 });
 
-function mcpPost(message: unknown, sessionId?: string): ClientRequest {
-  const headers: Record<string, string> = {
-    "Content-Type": "application/json",
-    Accept: "application/json, text/event-stream",
-    "Mcp-Protocol-Version": "2025-06-18",
-    Authorization: `Bearer ${token}`,
-  };
-  if (sessionId) headers["Mcp-Session-Id"] = sessionId;
-  return { method: "POST", path: "/mcp", headers, body: JSON.stringify(message) };
-}
+const mcpPost = (message: unknown, sessionId?: string): ClientRequest => mcpPostRequest(message, token, sessionId);
 
 /** A call of the silent tool; with a progress token (one event before the silence) unless `progress` is false. */
 const ponder = (id: number, silentMs: number, progress = true) => ({

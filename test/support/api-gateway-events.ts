@@ -19,6 +19,18 @@ export interface ClientRequest {
   base64?: boolean;
 }
 
+/** A POST of one MCP message to `/mcp` as an MCP client sends it, with its bearer token and, in a session, its id. */
+export function mcpPostRequest(message: unknown, token: string, sessionId?: string): ClientRequest {
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    Accept: "application/json, text/event-stream",
+    "Mcp-Protocol-Version": "2025-06-18",
+    Authorization: `Bearer ${token}`,
+  };
+  if (sessionId) headers["Mcp-Session-Id"] = sessionId;
+  return { method: "POST", path: "/mcp", headers, body: JSON.stringify(message) };
+}
+
 export interface ApiOptions {
   domainName: string;
   /** The stage; `$default` for an HTTP API's default stage. */

@@ -4,24 +4,13 @@
  * check such a condition loaded and was an evaluation error (false) for every item: a deny rule that never held.
  */
 import { describe, expect, it } from "vitest";
-import { PolicyError } from "../../../functions/errors.js";
 import { compilePolicy } from "../../../functions/policy/compile.js";
 import { decide } from "../../../functions/policy/decide.js";
-import { parsePolicyDocument } from "../../../functions/policy/document.js";
 import type { Identity } from "../../../functions/policy/types.js";
+import { loadPolicyText, policyRefusal } from "../../support/policy-text.js";
 
-const load = (text: string) => compilePolicy([parsePolicyDocument({ origin: "p.yaml", text })]);
-
-/** The message of a document that must be refused (fails the test when it loads). */
-function refusal(text: string): string {
-  try {
-    load(text);
-  } catch (err) {
-    expect(err).toBeInstanceOf(PolicyError);
-    return (err as PolicyError).message;
-  }
-  throw new Error(`loaded: ${text}`);
-}
+const load = (text: string) => loadPolicyText(text);
+const refusal = (text: string) => policyRefusal(text);
 
 const mallory: Identity = { subject: "mallory", claims: { sub: "mallory", roles: ["employee"] }, roles: ["employee"], scopes: [] };
 

@@ -4,24 +4,13 @@
  * may make of a URI. Attacker spellings (encoded slashes, dot segments, empty values, other segments) are refused.
  */
 import { describe, expect, it } from "vitest";
-import { PolicyError } from "../../../functions/errors.js";
-import { compilePolicy, type CompiledPolicy } from "../../../functions/policy/compile.js";
 import { decide } from "../../../functions/policy/decide.js";
-import { parsePolicyDocument } from "../../../functions/policy/document.js";
 import type { Identity } from "../../../functions/policy/types.js";
 import { readTemplateKey } from "../../../functions/policy/uri-template.js";
+import { loadPolicyText, policyRefusal } from "../../support/policy-text.js";
 
-const load = (text: string): CompiledPolicy => compilePolicy([parsePolicyDocument({ origin: "a.yaml", text })]);
-
-function refusal(text: string): string {
-  try {
-    load(text);
-  } catch (err) {
-    expect(err).toBeInstanceOf(PolicyError);
-    return (err as PolicyError).message;
-  }
-  throw new Error(`loaded: ${text}`);
-}
+const load = (text: string) => loadPolicyText(text, "a.yaml");
+const refusal = (text: string) => policyRefusal(text, "a.yaml");
 
 const caller = (...roles: string[]): Identity => ({ subject: "u", claims: { sub: "u", roles }, roles, scopes: [] });
 const admin = caller("admin");
