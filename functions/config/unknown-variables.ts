@@ -5,6 +5,7 @@
  */
 import { envSchema } from "./env-schema.js";
 import { ISSUER_VARIABLES } from "./issuers.js";
+import { nearestName } from "./nearest-name.js";
 
 /** Every variable loadConfigFromEnv reads. */
 const SETTINGS: readonly string[] = [...Object.keys(envSchema.shape), ...ISSUER_VARIABLES];
@@ -14,19 +15,6 @@ const SETTINGS: readonly string[] = [...Object.keys(envSchema.shape), ...ISSUER_
  * of its business, so only these families are looked at.
  */
 const FAMILIES = /^(JWT_|JWKS_|POLICY_|BACKEND_|SESSION_KEY|EDGE_SECRET|CORS_|MAX_BODY|MAX_BACKEND|ALLOWED_HOST|AUTHORIZATION_SERVER|SCOPES_SUPPORTED|PUBLIC_URL|ROLES_CLAIM|MCP_BACKEND|MCP_PATH)/;
-
-/** How many single-character edits (insert, delete, replace) turn `a` into `b`. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
 
 export interface UnknownSetting {
   name: string;
@@ -38,8 +26,5 @@ export interface UnknownSetting {
 export function unknownSettings(env: Record<string, string | undefined>): UnknownSetting[] {
   return Object.keys(env)
     .filter((name) => FAMILIES.test(name) && !SETTINGS.includes(name))
-    .map((name) => {
-      const [closest] = SETTINGS.map((setting) => ({ setting, distance: editDistance(name, setting) })).sort((a, b) => a.distance - b.distance);
-      return { name, suggestion: closest && closest.distance <= 3 ? closest.setting : undefined };
-    });
+    .map((name) => ({ name, suggestion: nearestName(name, SETTINGS, 3) }));
 }

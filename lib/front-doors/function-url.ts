@@ -6,7 +6,6 @@
  * With a custom domain, CloudFront serves it (cloudfront.ts), as it does any front door.
  */
 import { Duration, Fn } from "aws-cdk-lib";
-import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
 import type { Construct } from "constructs";
@@ -22,13 +21,8 @@ export function functionUrlFrontDoor(scope: Construct, { fn }: FrontDoorOptions)
   return {
     url: `https://${host}`,
     urlKnownToFunction: false,
-    serverErrors: new cloudwatch.Metric({
-      namespace: "AWS/Lambda",
-      metricName: "Url5xxCount",
-      dimensionsMap: { FunctionName: fn.functionName },
-      statistic: "Sum",
-      period: Duration.minutes(5),
-    }),
+    // Lambda's own count of the URL's 5xx answers (AWS/Lambda, dimension FunctionName).
+    serverErrors: fn.metric("Url5xxCount", { statistic: "Sum", period: Duration.minutes(5) }),
     origin: (props) => new origins.FunctionUrlOrigin(functionUrl, props),
   };
 }
