@@ -49,6 +49,8 @@ type Evaluator = ReturnType<typeof cel.parse>;
 /** The `mcp` and `jwt` variables for one item, shaped as agentgateway shapes them (`mcp.tool.name`, ...). */
 export function celVariables(identity: Identity, item: PolicyItem): CelVariables {
   const described: Record<string, unknown> = item.kind === "resource" ? { name: item.name, uri: item.name } : { name: item.name };
+  // Only when known, as arguments: an item of no server has no target field (`has(mcp.tool.target)` is false).
+  if (item.target !== undefined) described.target = item.target;
   if (item.arguments !== undefined) described.arguments = item.arguments;
   return { mcp: { [item.kind]: described }, jwt: identity.claims };
 }

@@ -5,6 +5,8 @@
  * - `mcp.tool.name`, and `mcp.tool.arguments` (a tool call's arguments, free-form: any `mcp.tool.arguments.<name>`);
  * - `mcp.prompt.name`;
  * - `mcp.resource.name` and `mcp.resource.uri` (both the URI, or a template's uriTemplate);
+ * - `mcp.<kind>.target`: the name of the server the item belongs to, as agentgateway names it (unset for an item of
+ *   no server, such as `policy explain` without `--server`: reading it is then an evaluation error, so false);
  * - `jwt`: the token's claims, free-form (`jwt.<claim>`, nested claims, `jwt["https://..."]`).
  * Only the item being judged is set under `mcp`, so a read of another kind is an evaluation error, which counts as
  * false. A read of a field that does not exist (`mcp.tool.nme`) or of a variable that does not (`mpc.tool.name`)
@@ -28,9 +30,9 @@ const FREE_FORM: Field = { type: "map<string, dyn>" };
 
 /** The fields under `mcp.<kind>`, per kind. */
 export const ITEM_FIELDS: Readonly<Record<ItemKind, Readonly<Record<string, Field>>>> = {
-  tool: { name: STRING, arguments: FREE_FORM },
-  prompt: { name: STRING },
-  resource: { name: STRING, uri: STRING },
+  tool: { name: STRING, target: STRING, arguments: FREE_FORM },
+  prompt: { name: STRING, target: STRING },
+  resource: { name: STRING, uri: STRING, target: STRING },
 };
 
 const KINDS: readonly ItemKind[] = ["tool", "prompt", "resource"];

@@ -7,7 +7,14 @@ export type ItemKind = "tool" | "prompt" | "resource";
 /** One item a caller wants to see or use. For resources `name` is the URI (or, in template lists, the uriTemplate). */
 export interface PolicyItem {
   kind: ItemKind;
+  /** The server's own name for the item (never one prefixed with the server's name). */
   name: string;
+  /**
+   * The name of the server the item belongs to, as configured in the gateway (server-name.ts), as `mcp.<kind>.target`
+   * and the scope of `servers.<name>` grants. The gateway always sets it; absent only where a `policy` CLI user gave
+   * no server, and then no server-scoped grant matches the item and a condition reading the target is false.
+   */
+  target?: string;
   /**
    * A tool call's arguments, as `mcp.tool.arguments`. Present: the call is judged on them. Absent: the tool is being
    * listed, and is allowed when some arguments could satisfy its rules.

@@ -46,7 +46,7 @@ describe("policy validate", () => {
     await writeFile(file, "tools:\n  echo: ['*']\nrules:\n- deny: 'mcp.tool.nme == \"echo\"'\n");
     const run = await validate(file);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`invalid: ${file} rules[0]: CEL is not valid here: mcp.tool has no field nme (its fields: name, arguments) (line 4, column 19)\n`);
+    expect(run.stderr).toBe(`invalid: ${file} rules[0]: CEL is not valid here: mcp.tool has no field nme (its fields: name, target, arguments) (line 4, column 19)\n`);
   });
 
   it("refuses a template grant with an operator, naming the key and its line", async () => {

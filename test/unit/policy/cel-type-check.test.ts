@@ -17,7 +17,7 @@ const mallory: Identity = { subject: "mallory", claims: { sub: "mallory", roles:
 describe("CEL type check: unknown fields and variables make the document invalid", () => {
   it("refuses the typo that would fail open in a deny rule, naming the field, the fields there are, line and column", () => {
     expect(refusal(`tools:\n  echo: ['*']\nrules:\n- deny: 'mcp.tool.nme == "echo"'`)).toBe(
-      "p.yaml rules[0]: CEL is not valid here: mcp.tool has no field nme (its fields: name, arguments) (line 4, column 19)",
+      "p.yaml rules[0]: CEL is not valid here: mcp.tool has no field nme (its fields: name, target, arguments) (line 4, column 19)",
     );
   });
 
@@ -26,11 +26,13 @@ describe("CEL type check: unknown fields and variables make the document invalid
     ["mcp.nope", "mcp has no field nope (its fields: tool, prompt, resource)", 5],
     ['mpc.tool.name == "x"', "unknown variable mpc (the gateway provides mcp and jwt)", 1],
     ['request.method == "GET"', "unknown variable request (the gateway provides mcp and jwt)", 1],
-    ['mcp.prompt.arguments.x == "a"', "mcp.prompt has no field arguments (its fields: name)", 12],
-    ['mcp.resource.url == "a"', "mcp.resource has no field url (its fields: name, uri)", 14],
-    ['mcp.tool.target == "server"', "mcp.tool has no field target (its fields: name, arguments)", 10],
-    ['mcp["tool"]["nme"] == "echo"', "mcp.tool has no field nme (its fields: name, arguments)", 15],
-    ["has(mcp.tool.nme)", "mcp.tool has no field nme (its fields: name, arguments)", 14],
+    ['mcp.prompt.arguments.x == "a"', "mcp.prompt has no field arguments (its fields: name, target)", 12],
+    ['mcp.resource.url == "a"', "mcp.resource has no field url (its fields: name, uri, target)", 14],
+    ['mcp.tool.targt == "server"', "mcp.tool has no field targt (its fields: name, target, arguments)", 10],
+    ['mcp.prompt.server == "server"', "mcp.prompt has no field server (its fields: name, target)", 12],
+    ["has(mcp.resource.targets)", "mcp.resource has no field targets (its fields: name, uri, target)", 18],
+    ['mcp["tool"]["nme"] == "echo"', "mcp.tool has no field nme (its fields: name, target, arguments)", 15],
+    ["has(mcp.tool.nme)", "mcp.tool has no field nme (its fields: name, target, arguments)", 14],
     ['has(mcp.nope) && jwt.sub == "a"', "mcp has no field nope (its fields: tool, prompt, resource)", 9],
   ])("refuses %s: %s", (expression, problem, column) => {
     expect(refusal(`rules:\n- ${JSON.stringify(expression)}`)).toBe(`p.yaml rules[0]: CEL is not valid here: ${problem} (line 2, column ${column + 3})`);
@@ -46,7 +48,7 @@ describe("CEL type check: unknown fields and variables make the document invalid
 
   it("refuses them in a native grant's when condition, where mcp holds only the grant's own kind", () => {
     expect(refusal(`tools:\n  transfer: { roles: [finance], when: 'mcp.tool.arguments.amount < 1000 && mcp.tool.nam == "x"' }`)).toBe(
-      "p.yaml tools.transfer.when: CEL is not valid here: mcp.tool has no field nam (its fields: name, arguments) (line 2, column 85)",
+      "p.yaml tools.transfer.when: CEL is not valid here: mcp.tool has no field nam (its fields: name, target, arguments) (line 2, column 85)",
     );
     expect(refusal(`tools:\n  transfer:\n    roles: [finance]\n    when: 'mcp.prompt.name == "x"'`)).toBe(
       "p.yaml tools.transfer.when: CEL is not valid here: mcp.prompt is never set here: the item is a tool, so mcp has only tool (line 4, column 16)",
@@ -83,6 +85,10 @@ describe("CEL type check: what the gateway provides stays usable", () => {
     "jwt.sub",
     "mcp.tool.arguments.flag",
     'cel.bind(t, mcp.tool, t.name == "echo")',
+    // The server an item belongs to, beside its name, for every kind (agentgateway's own test reads it so).
+    'mcp.tool.name == "increment" && mcp.tool.target == "server"',
+    'mcp["prompt"]["target"] == "jira" || mcp.resource.target.startsWith("git")',
+    "has(mcp.tool.target)",
   ])("accepts %s", (expression) => {
     expect(() => load(`rules:\n- ${JSON.stringify(expression)}`)).not.toThrow();
   });
