@@ -3,12 +3,13 @@
  * regular expressions and CEL conditions are parsed and type-checked once per policy load, never per request.
  */
 import { PolicyError } from "../errors.js";
-import type { GrantDefinition, NamedPolicyDocument } from "./document.js";
+import type { NamedPolicyDocument } from "./document.js";
+import { documentGrants, type DocumentGrant } from "./document-grants.js";
 import { CelConditionError, compileCelCondition, type CelCondition, type CelVariables, type Truth } from "./cel-condition.js";
 import { grantPattern } from "./grant-pattern.js";
 import { indexRules, type RuleIndex } from "./rule-index.js";
 import type { ItemRef } from "./rule-scope.js";
-import type { Identity, ItemKind, PolicyItem } from "./types.js";
+import type { Identity, PolicyItem } from "./types.js";
 import { atPosition, type DocumentPlace } from "./yaml-position.js";
 
 export type { Truth };
@@ -53,16 +54,10 @@ export interface CompiledPolicy {
   withDryRun?: CompiledPolicy;
 }
 
-const GRANT_SECTIONS: ReadonlyArray<readonly ["tools" | "prompts" | "resources", ItemKind]> = [
-  ["tools", "tool"],
-  ["prompts", "prompt"],
-  ["resources", "resource"],
-];
-
 /** Roles that match any authenticated caller in the native form. */
 const ANY_ROLE = "*";
 
-function compileGrant(origin: string, kind: ItemKind, pattern: string, grant: GrantDefinition): CompiledRule {
+function compileGrant({ origin, kind, server, pattern, definition: grant }: DocumentGrant): CompiledRule {
   const key = grantPattern(kind, pattern);
   const anyone = grant.roles.includes(ANY_ROLE);
   const allowed = new Set(grant.roles);
@@ -74,6 +69,8 @@ function compileGrant(origin: string, kind: ItemKind, pattern: string, grant: Gr
     origin,
     holds: (identity, item, variables) => {
       if (item.kind !== kind || !key.matches(item.name, item.template === true)) return false;
+      // A server's grant is for its items alone: not another server's, nor an item of no known server.
+      if (server !== undefined && item.target !== server) return false;
       if (!hasRole(identity)) return false;
       return condition ? condition.evaluate(identity, item, variables) : true;
     },
@@ -114,12 +111,9 @@ function compileRules(documents: readonly NamedPolicyDocument[]): CompiledRule[]
   const rules: CompiledRule[] = [];
   for (const named of documents) {
     const { origin, document } = named;
-    for (const [section, kind] of GRANT_SECTIONS) {
-      for (const [pattern, grant] of Object.entries(document[section] ?? {})) {
-        const grantOrigin = `${origin} ${section}.${pattern}`;
-        const place = () => (grant.when === undefined ? { path: [section, pattern], key: true } : { path: [section, pattern, "when"] });
-        rules.push(atPlace(named, place, grantOrigin, () => compileGrant(grantOrigin, kind, pattern, grant)));
-      }
+    for (const grant of documentGrants(origin, document)) {
+      const place = () => (grant.definition.when === undefined ? { path: grant.path, key: true } : { path: [...grant.path, "when"] });
+      rules.push(atPlace(named, place, grant.origin, () => compileGrant(grant)));
     }
     document.rules.forEach((rule, index) => {
       const ruleOrigin = `${origin} rules[${index}]`;

@@ -14,6 +14,13 @@
  *   "docs://public/*": ["*"]
  *   "docs://page/{id}": [employee]   # a URI template: the template, and URIs it expands to (uri-template.ts)
  *
+ * # The same sections scoped to one backend server (its name as the gateway is configured with it): they apply only
+ * # to that server's items; the top-level ones above apply to the items of every server.
+ * servers:
+ *   github:
+ *     tools: { "search_*": [dev] }
+ *     resources: { "repo://*": [dev] }
+ *
  * # agentgateway form: its mcpAuthorization rules, CEL strings (= allow) or allow/deny/require objects.
  * rules:
  *   - 'mcp.tool.name == "echo" && "admin" in jwt.roles'
@@ -28,7 +35,11 @@ import { PolicyError } from "../errors.js";
 import { parseYaml } from "./yaml.js";
 import { formatYamlPath } from "./yaml-path.js";
 import { atPosition, locate, type DocumentPlace, type SourcePosition } from "./yaml-position.js";
+import { serverNameProblem } from "./server-name.js";
 import { isTemplateKey, readTemplateKey } from "./uri-template.js";
+
+/** The `params` of an issue about a mapping's key rather than its value: its position is the key's. */
+const ABOUT_THE_KEY = { aboutTheKey: true } as const;
 
 const ROLES_EXPECTED = "must be a role name or a non-empty list of role names";
 
@@ -70,6 +81,30 @@ const resourceGrants = grants.check(
   }),
 );
 
+/** The grant sections of one server, under `servers.<name>`: the same as the top-level ones, for its items only. */
+const serverSections = z.strictObject({
+  tools: z.optional(grants),
+  prompts: z.optional(grants),
+  resources: z.optional(resourceGrants),
+});
+
+/**
+ * `servers`: server names (server-name.ts; a key that is none is refused, named) to their grant sections. The names
+ * are checked even when a section is wrong too (zod skips checks after a problem by default), so one message lists
+ * both; the check reads only the keys, which any mapping has.
+ */
+const servers = z.record(z.string(), serverSections).check(
+  z.superRefine(
+    (record, ctx) => {
+      for (const name of Object.keys(record)) {
+        const problem = serverNameProblem(name);
+        if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem, params: ABOUT_THE_KEY });
+      }
+    },
+    { when: ({ value }) => typeof value === "object" && value !== null && !Array.isArray(value) },
+  ),
+);
+
 const celRule = z.string();
 
 export const ruleSchema = z
@@ -98,6 +133,8 @@ export const policyDocumentSchema = z.pipe(
     tools: z.optional(grants),
     prompts: z.optional(grants),
     resources: z.optional(resourceGrants),
+    /** Grants scoped to one server's items, by server name; the top-level tools, prompts, resources apply to all. */
+    servers: z.optional(servers),
     rules: z.optional(z.array(ruleSchema)),
     mcpAuthorization: z.optional(z.strictObject({ rules: z.array(ruleSchema) })),
   }),
@@ -145,7 +182,10 @@ export function parsePolicyDocument({ origin, text }: PolicySourceText): NamedPo
   if (raw === null || raw === undefined) throw new PolicyError(`${origin}: the document is empty`);
   const result = policyDocumentSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${formatYamlPath(issue.path)}: ${issue.message}${atPosition(locate(text, { path: issue.path }))}`);
+    const problems = result.error.issues.map((issue) => {
+      const key = issue.code === "custom" && issue.params?.aboutTheKey === true;
+      return `${formatYamlPath(issue.path)}: ${issue.message}${atPosition(locate(text, { path: issue.path, key }))}`;
+    });
     throw new PolicyError(`${origin}: ${problems.join("; ")}`);
   }
   const rules = (raw as { rules?: unknown }).rules;
