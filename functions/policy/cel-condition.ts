@@ -60,14 +60,25 @@ function firstLine(err: unknown): string {
   return message.split("\n")[0] ?? message;
 }
 
-const TOOL = new Set(["mcp.tool", 'mcp["tool"]']);
+/** The spellings of `mcp.<kind>` the gateway binds (`mcp.tool`, `mcp["tool"]`), per kind. */
+const ITEM_SPELLINGS: Readonly<Record<ItemKind, ReadonlySet<string>>> = {
+  tool: new Set(["mcp.tool", 'mcp["tool"]']),
+  prompt: new Set(["mcp.prompt", 'mcp["prompt"]']),
+  resource: new Set(["mcp.resource", 'mcp["resource"]']),
+};
 
-/** Does this expression read `mcp.tool.arguments` (by `.`, `.?` or `[]`)? */
-function readsArguments(node: ASTNode): boolean {
+/** Does this expression read `mcp.<kind>.<field>` (by `.`, `.?`, `[]` or `[?]`), anywhere in it? */
+function readsItemField(node: ASTNode, kind: ItemKind, field: string): boolean {
   const args = node.args as unknown[];
-  if ((node.op === "." || node.op === ".?") && args[1] === "arguments" && TOOL.has(serialize(args[0] as ASTNode))) return true;
-  if ((node.op === "[]" || node.op === "[?]") && TOOL.has(serialize(args[0] as ASTNode)) && serialize(args[1] as ASTNode) === '"arguments"') return true;
-  return children(node).some(readsArguments);
+  const spellings = ITEM_SPELLINGS[kind];
+  if ((node.op === "." || node.op === ".?") && args[1] === field && spellings.has(serialize(args[0] as ASTNode))) return true;
+  if ((node.op === "[]" || node.op === "[?]") && spellings.has(serialize(args[0] as ASTNode)) && serialize(args[1] as ASTNode) === JSON.stringify(field)) return true;
+  return children(node).some((child) => readsItemField(child, kind, field));
+}
+
+/** Does this expression read `mcp.tool.arguments`? */
+function readsArguments(node: ASTNode): boolean {
+  return readsItemField(node, "tool", "arguments");
 }
 
 /** Evaluation that treats an error as false (agentgateway semantics: a missing claim simply does not match). */
@@ -128,10 +139,12 @@ export function claimsRead(node: ASTNode): string[] {
 
 /**
  * Whether a condition could hold for this item for some caller and some arguments: the parts reading claims or
- * arguments are unknown. False means no token and no call could ever make it hold (for lint).
+ * arguments are unknown, and so, for an item of no known server (no `target`), are the parts reading its target: lint
+ * asks about items of every server at once. False means no token and no call could ever make it hold (for lint).
  */
 export function couldHoldForAnyone(node: ASTNode, item: PolicyItem): boolean {
-  const evaluate = threeValued(node, (n) => readsArguments(n) || claimsRead(n).length > 0);
+  const targetUnknown = item.target === undefined;
+  const evaluate = threeValued(node, (n) => readsArguments(n) || claimsRead(n).length > 0 || (targetUnknown && readsItemField(n, item.kind, "target")));
   return evaluate({ mcp: celVariables({ subject: "", claims: {}, roles: [], scopes: [] }, item).mcp, jwt: {} }) !== false;
 }
 

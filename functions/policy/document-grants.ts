@@ -44,3 +44,12 @@ export function documentGrants(origin: string, document: PolicyDocument): Docume
     ...Object.entries(document.servers ?? {}).flatMap(([server, sections]) => sectionGrants(origin, sections, server, ["servers", server])),
   ];
 }
+
+/**
+ * For lint, which asks about servers it may not know: whether a grant of `grantServer` (undefined: top-level) may
+ * apply to an item of `server`, where undefined is a server not known, so possibly any. (A decision knows: an item of
+ * no server is matched by no server's grant.)
+ */
+export function mayApplyOnServer(grantServer: string | undefined, server: string | undefined): boolean {
+  return grantServer === undefined || server === undefined || grantServer === server;
+}

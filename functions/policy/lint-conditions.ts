@@ -10,6 +10,7 @@
 import type { ASTNode } from "@marcbachmann/cel-js";
 import { couldHoldForAnyone, itemKindsRead } from "./cel-condition.js";
 import type { NamedPolicyDocument } from "./document.js";
+import { documentGrants } from "./document-grants.js";
 import type { ItemRef } from "./rule-scope.js";
 import type { ItemKind } from "./types.js";
 
@@ -48,8 +49,11 @@ export function requiresDenyingOtherKinds(rules: readonly LintedRule[]): RuleFin
   });
 }
 
-/** Rules naming tools (exactly, or by a prefix) that the backend does not have. */
-export function rulesNamingUnknownTools(rules: readonly LintedRule[], tools: readonly string[]): RuleFinding[] {
+/**
+ * Rules naming tools (exactly, or by a prefix) that the backend does not have. `missingFrom` says whose tools
+ * `tools` are, as the end of "which ...": "the backend does not have" (one backend), "no server has" (several).
+ */
+export function rulesNamingUnknownTools(rules: readonly LintedRule[], tools: readonly string[], missingFrom: string): RuleFinding[] {
   const known = new Set(tools);
   return rules.flatMap((rule) => {
     const refs = (rule.appliesTo ?? []).filter((ref) => ref.kind === "tool");
@@ -61,14 +65,14 @@ export function rulesNamingUnknownTools(rules: readonly LintedRule[], tools: rea
     if (missing.length === 0) return [];
     // Only when every tool it is about is missing does the rule do nothing at all.
     const nothing = missing.length < refs.length ? "" : rule.effect === "deny" ? ", so it denies nothing" : rule.effect === "allow" ? ", so it allows nothing" : "";
-    return [{ origin: rule.origin, message: `is about ${missing.join(" and ")}, which the backend does not have${nothing}` }];
+    return [{ origin: rule.origin, message: `is about ${missing.join(" and ")}, which ${missingFrom}${nothing}` }];
   });
 }
 
 /** Documents marked dryRun: nothing in them is enforced. */
 export function documentsInDryRun(documents: readonly NamedPolicyDocument[]): RuleFinding[] {
   return documents
-    .filter(({ document }) => document.dryRun === true && (document.rules.length > 0 || document.tools || document.prompts || document.resources))
+    .filter(({ origin, document }) => document.dryRun === true && (document.rules.length > 0 || documentGrants(origin, document).length > 0))
     .map(({ origin }) => ({
       origin: `${origin} dryRun`,
       message: "is true: the document's grants and rules are logged as they would decide, and never enforced (none of its deny rules stops anything); remove dryRun to enforce it",

@@ -16,6 +16,7 @@
  */
 import { celSyntaxTree, couldHoldForAnyone } from "./cel-condition.js";
 import type { GrantDefinition } from "./document.js";
+import { mayApplyOnServer } from "./document-grants.js";
 import { grantPattern, type GrantPattern } from "./grant-pattern.js";
 import { literalPrefix } from "./glob.js";
 import { decideResource } from "./resource-decision.js";
@@ -26,6 +27,8 @@ import { isTemplateKey, readTemplateKey } from "./uri-template.js";
 export interface LintedGrant {
   origin: string;
   kind: ItemKind;
+  /** The server whose items the grant applies to (`servers.<name>`); undefined for a top-level grant. */
+  server: string | undefined;
   pattern: string;
   definition: GrantDefinition;
 }
@@ -64,9 +67,12 @@ function notAUri(pattern: GrantPattern, key: string): string | undefined {
   }
 }
 
-/** Whether any resource grant (whatever its roles) or allow rule could allow this string as a URI to read. */
-function coveredBy(grants: readonly GrantPattern[], allowRules: readonly LintedAllowRule[], uri: string): boolean {
-  return grants.some((grant) => grant.matches(uri, false)) || allowRules.some((rule) => couldHoldForAnyone(rule.ast, { kind: "resource", name: uri }));
+/**
+ * Whether any resource grant (whatever its roles) or allow rule could allow this string as a URI to read on `server`
+ * (undefined: a server not known); `grants` are those that may apply there.
+ */
+function coveredBy(grants: readonly GrantPattern[], allowRules: readonly LintedAllowRule[], uri: string, server: string | undefined): boolean {
+  return grants.some((grant) => grant.matches(uri, false)) || allowRules.some((rule) => couldHoldForAnyone(rule.ast, { kind: "resource", name: uri, target: server }));
 }
 
 function resourceFindings(grant: LintedGrant, pattern: GrantPattern, others: readonly GrantPattern[], allowRules: readonly LintedAllowRule[]): string[] {
@@ -76,7 +82,7 @@ function resourceFindings(grant: LintedGrant, pattern: GrantPattern, others: rea
   }
   const example = pattern.example!;
   const decision = decideResource({ kind: "resource", name: example }, (reading) =>
-    coveredBy(others, allowRules, reading.name)
+    coveredBy(others, allowRules, reading.name, grant.server)
       ? { allowed: true, rule: undefined, explanation: "" }
       : { allowed: false, rule: undefined, explanation: "no resource grant or allow rule matches it" },
   );
@@ -103,17 +109,20 @@ function roleFindings(grant: LintedGrant): GrantFinding[] {
 /** Findings for every grant of a policy; `allowRules` are the policy's CEL allow rules. */
 export function grantFindings(grants: readonly LintedGrant[], allowRules: readonly LintedAllowRule[]): GrantFinding[] {
   const patterns = grants.map((grant) => grantPattern(grant.kind, grant.pattern));
-  const resourcePatterns = patterns.filter((_, index) => grants[index]!.kind === "resource");
+  // The resource grants that may judge a reading of the grant's URIs: another server's grant never does.
+  const resourcePatternsOn = (server: string | undefined) =>
+    patterns.filter((_, index) => grants[index]!.kind === "resource" && mayApplyOnServer(grants[index]!.server, server));
   return grants.flatMap((grant, index) => {
     const pattern = patterns[index]!;
     const own: string[] = [];
-    if (grant.kind === "resource") own.push(...resourceFindings(grant, pattern, resourcePatterns, allowRules));
+    if (grant.kind === "resource") own.push(...resourceFindings(grant, pattern, resourcePatternsOn(grant.server), allowRules));
     else if (grant.pattern.trim() !== grant.pattern) {
       own.push(`has leading or trailing whitespace, which ${grant.kind} names do not have: it matches only a name written with it`);
     }
     const when = grant.definition.when;
-    if (when !== undefined && pattern.form === "exact" && !couldHoldForAnyone(celSyntaxTree(`${grant.origin}.when`, when), { kind: grant.kind, name: grant.pattern })) {
-      own.push(`grants nothing: its when condition can hold for no caller and no arguments on ${grant.kind} ${JSON.stringify(grant.pattern)}`);
+    const item = { kind: grant.kind, name: grant.pattern, target: grant.server };
+    if (when !== undefined && pattern.form === "exact" && !couldHoldForAnyone(celSyntaxTree(`${grant.origin}.when`, when), item)) {
+      own.push(`grants nothing: its when condition can hold for no caller and no arguments on ${grant.kind} ${JSON.stringify(grant.pattern)}${grant.server === undefined ? "" : ` of server ${grant.server}`}`);
     }
     return [...own.map((message) => ({ grant, message })), ...roleFindings(grant)];
   });

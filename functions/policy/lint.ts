@@ -2,19 +2,19 @@
  * Lint for policy documents that are valid but probably not what their author meant: rules that can never match,
  * grants that can match nothing or grant nothing (lint-grants.ts), grants made redundant by others, claims the tokens
  * do not carry, deny rules that a missing claim keeps from holding (lint-claim-guards.ts), and (given the backend's
- * tool list) patterns that match no tool and tools that no rule could ever allow. Pure: documents and facts in,
- * findings out.
+ * tool list, or each server's) patterns that match no tool, tools that no rule could ever allow and server sections
+ * naming no listed server (lint-tools.ts). Pure: documents and facts in, findings out.
  */
 import { serialize, type ASTNode } from "@marcbachmann/cel-js";
 import { celSyntaxTree, claimsRead, compileCelCondition, couldHoldForAnyone, itemKindsRead } from "./cel-condition.js";
-import type { GrantDefinition, NamedPolicyDocument } from "./document.js";
-import { globToRegExp } from "./glob.js";
+import type { NamedPolicyDocument } from "./document.js";
+import { documentGrants, type DocumentGrant } from "./document-grants.js";
 import { unguardedClaimReads } from "./lint-claim-guards.js";
-import { documentsInDryRun, requiresDenyingOtherKinds, rulesNamingUnknownTools } from "./lint-conditions.js";
+import { documentsInDryRun, requiresDenyingOtherKinds } from "./lint-conditions.js";
 import { grantPattern } from "./grant-pattern.js";
 import { grantFindings } from "./lint-grants.js";
+import { toolListFindings, unlistedServers, type ToolList } from "./lint-tools.js";
 import type { ItemRef } from "./rule-scope.js";
-import type { ItemKind } from "./types.js";
 import type { DocumentPlace, SourcePosition } from "./yaml-position.js";
 
 export interface LintFinding {
@@ -30,15 +30,14 @@ export interface LintFacts {
   claims?: readonly string[];
   /** The claim roles are read from (native grants depend on it). Default `roles`. */
   rolesClaim?: string;
-  /** The backend's tool names; enables the tool checks. */
+  /** The backend's tool names, its server not named; enables the tool checks (lint-tools.ts). */
   tools?: readonly string[];
+  /**
+   * Instead of `tools`: each server's tool names, by server name; enables the tool checks server by server, and the
+   * check that every `servers.<name>` section names one of these servers.
+   */
+  serverTools?: Readonly<Record<string, readonly string[]>>;
 }
-
-const SECTIONS: ReadonlyArray<readonly ["tools" | "prompts" | "resources", ItemKind]> = [
-  ["tools", "tool"],
-  ["prompts", "prompt"],
-  ["resources", "resource"],
-];
 
 /** Where a finding is: its document, and the place in it. */
 interface Located {
@@ -46,11 +45,9 @@ interface Located {
   path: readonly PropertyKey[];
 }
 
-interface Grant extends Located {
-  origin: string;
-  kind: ItemKind;
-  pattern: string;
-  definition: GrantDefinition;
+/** A native grant, with the document it is written in (a Located: its path is its place there). */
+interface Grant extends DocumentGrant {
+  document: NamedPolicyDocument;
 }
 
 interface CelRule extends Located {
@@ -61,18 +58,7 @@ interface CelRule extends Located {
 }
 
 function grantsOf(documents: readonly NamedPolicyDocument[]): Grant[] {
-  return documents.flatMap((document) =>
-    SECTIONS.flatMap(([section, kind]) =>
-      Object.entries(document.document[section] ?? {}).map(([pattern, definition]) => ({
-        origin: `${document.origin} ${section}.${pattern}`,
-        kind,
-        pattern,
-        definition,
-        document,
-        path: [section, pattern],
-      })),
-    ),
-  );
+  return documents.flatMap((document) => documentGrants(document.origin, document.document).map((grant) => ({ ...grant, document })));
 }
 
 function celRulesOf(documents: readonly NamedPolicyDocument[]): CelRule[] {
@@ -166,6 +152,8 @@ function redundantAllows(grants: readonly Grant[], rules: readonly CelRule[]): L
       (other) =>
         other !== grant &&
         other.kind === grant.kind &&
+        // A top-level grant covers every server's items; a server's grant, that server's only.
+        (other.server === undefined || other.server === grant.server) &&
         other.definition.when === undefined &&
         covers(other, grant) &&
         (other.definition.roles.includes("*") || grant.definition.roles.every((role) => other.definition.roles.includes(role))),
@@ -194,29 +182,17 @@ function missingClaims(grants: readonly Grant[], rules: readonly CelRule[], fact
   return findings;
 }
 
-function toolCoverage(grants: readonly Grant[], rules: readonly CelRule[], facts: LintFacts): LintFinding[] {
-  if (!facts.tools) return [];
-  const tools = facts.tools;
-  const toolGrants = grants.filter((g) => g.kind === "tool");
-  const findings: LintFinding[] = toolGrants
-    .filter((grant) => !tools.some((tool) => globToRegExp(grant.pattern).test(tool)))
-    .map((grant) => ({ origin: grant.origin, message: "matches no tool of the backend" }));
-  const allowRules = rules.filter((rule) => rule.effect === "allow");
-  const onlyDenies = rules.length > 0 && allowRules.length === 0 && grants.length === 0;
-  for (const tool of onlyDenies ? [] : tools) {
-    const item = { kind: "tool" as const, name: tool };
-    const granted = toolGrants.some((grant) => globToRegExp(grant.pattern).test(tool));
-    if (!granted && !allowRules.some((rule) => couldHoldForAnyone(rule.ast, item))) {
-      findings.push({ origin: `tool ${tool}`, message: "is matched by no rule: nobody can see or call it" });
-    }
-  }
-  return findings;
+/** The tool lists of the facts: one list of a backend whose server is not named, or each server's. */
+function toolListsOf(facts: LintFacts): ToolList[] | undefined {
+  if (facts.serverTools) return Object.entries(facts.serverTools).map(([server, tools]) => ({ server, tools }));
+  return facts.tools ? [{ server: undefined, tools: facts.tools }] : undefined;
 }
 
 /** Lints valid documents (they must have passed validation: CEL is assumed to compile). */
 export function lintPolicy(documents: readonly NamedPolicyDocument[], facts: LintFacts = {}): LintFinding[] {
   const grants = grantsOf(documents);
   const rules = celRulesOf(documents);
+  const toolLists = toolListsOf(facts);
   const located = new Map<string, Located>([...grants, ...rules].map((item) => [item.origin, item]));
   const placed = (finding: LintFinding): LintFinding => {
     if (finding.position) return finding;
@@ -237,7 +213,6 @@ export function lintPolicy(documents: readonly NamedPolicyDocument[], facts: Lin
     ...grantsThatMatchNothing(grants, rules),
     ...redundantAllows(grants, rules),
     ...missingClaims(grants, rules, facts),
-    ...toolCoverage(grants, rules, facts),
-    ...(facts.tools ? rulesNamingUnknownTools(rules, facts.tools) : []),
+    ...(toolLists ? [...unlistedServers(documents, toolLists), ...toolListFindings(grants, rules, toolLists)] : []),
   ].map(placed);
 }
