@@ -68,8 +68,12 @@ function secretVariable(prefix: string, source: SecretSource): string {
 export async function servingProblems(config: GatewayConfig): Promise<string[]> {
   const secrets: Array<[string, SecretSource]> = [];
   if (config.sessionKey) secrets.push([secretVariable("SESSION_KEY", config.sessionKey), config.sessionKey]);
-  if (config.backendCredential) secrets.push([secretVariable("BACKEND_CREDENTIAL", config.backendCredential.source), config.backendCredential.source]);
-  if (config.backendToken) secrets.push([secretVariable("BACKEND_TOKEN_KEY", config.backendToken.key), config.backendToken.key]);
+  const many = config.backends.length > 1;
+  for (const { name, credential } of config.backends) {
+    if (credential) secrets.push([many ? `MCP_BACKENDS ${name}.credential` : secretVariable("BACKEND_CREDENTIAL", credential.source), credential.source]);
+  }
+  const tokenKey = config.backends.find((backend) => backend.token)?.token?.key;
+  if (tokenKey) secrets.push([secretVariable("BACKEND_TOKEN_KEY", tokenKey), tokenKey]);
   if (config.edgeSecret) secrets.push([secretVariable("EDGE_SECRET", config.edgeSecret.source), config.edgeSecret.source]);
   const problems = await Promise.all([
     policyProblem(config),

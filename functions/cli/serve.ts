@@ -114,6 +114,6 @@ export async function serve(args: string[]): Promise<void> {
   }
   const logger = createJsonLogger();
   const { server, config: served } = await startConfiguredGateway(config, logger, { port, hostname: process.env.HOST || LOCAL_HOSTNAME }, {});
-  logger.info("gateway listening", { url: `${server.url}${served.mcpPath}`, backend: served.backendUrl.href });
+  logger.info("gateway listening", { url: `${server.url}${served.mcpPath}`, backends: Object.fromEntries(served.backends.map((b) => [b.name, b.url.href])) });
   closeOnSignal([server]);
 }

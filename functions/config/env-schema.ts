@@ -29,7 +29,7 @@ const RESERVED_HEADERS = new Set([
 /** A value with surrounding spaces removed, which must not be empty then. */
 const name = z.string().check(z.trim(), z.minLength(1));
 
-const httpUrl = z
+export const httpUrl = z
   .pipe(
     z.string({ error: "is required" }).check(
       z.trim(),
@@ -62,7 +62,7 @@ const list = z.pipe(
 const listOf = (entry: z.ZodMiniType<string, string>) => z.pipe(list, z.array(entry));
 
 /** A header the gateway sets itself towards the backend: a valid name, and none the gateway already manages. */
-const gatewayHeaderName = z.string().check(
+export const gatewayHeaderName = z.string().check(
   z.trim(),
   z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "must be an HTTP header name" }),
   z.refine((header) => !RESERVED_HEADERS.has(header.toLowerCase()), { error: "must not be a header the gateway manages (Host, Content-*, Mcp-*, ...)" }),
@@ -74,6 +74,12 @@ const origin = z.string().check(
   }),
 );
 
+/** A header carrying a caller's claim to a backend: a valid name, and none the gateway manages. */
+export const identityHeaderName = z.string().check(
+  z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "must be an HTTP header name" }),
+  z.refine((header) => !RESERVED_HEADERS.has(header.toLowerCase()), { error: "must not name a header the gateway manages" }),
+);
+
 const identityHeader = z.string().check(
   z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+=.+$/, { error: "must be Header=claim pairs, comma-separated (X-User-Id=sub)" }),
   z.refine((pair) => !RESERVED_HEADERS.has((pair.split("=")[0] as string).toLowerCase()), { error: "must not name a header the gateway manages" }),
@@ -81,7 +87,11 @@ const identityHeader = z.string().check(
 
 /** The variables of GatewayConfig other than the identity providers' (see gateway-config.ts for what each means). */
 export const envSchema = z.object({
-  MCP_BACKEND_URL: httpUrl,
+  /** Read by backends.ts, which also takes the list form `MCP_BACKENDS` instead. */
+  MCP_BACKEND_URL: z.optional(httpUrl),
+  MCP_BACKEND_NAME: z.optional(z.string().check(z.regex(/^[a-z0-9-]{1,63}$/, { error: "must be 1 to 63 lower-case letters, digits or -" }))),
+  /** Kept as text here; backends.ts reads the list and names each bad entry. */
+  MCP_BACKENDS: z.optional(z.string()),
   BACKEND_TIMEOUT_MS: integer(1, 900_000, DEFAULTS.BACKEND_TIMEOUT_MS),
   POLICY_FILE: z.optional(name),
   POLICY_SSM_PATH: z.optional(

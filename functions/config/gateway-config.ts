@@ -7,6 +7,8 @@
  * variables that go together and assembles the configuration.
  */
 import { ConfigError } from "../errors.js";
+import { backendsFromEnv, type BackendConfig } from "./backends.js";
+import type { SecretSource } from "./secret-source.js";
 import { DEFAULTS, envSchema } from "./env-schema.js";
 import { ISSUER_VARIABLES, issuersFromEnv, type IssuerConfig } from "./issuers.js";
 import { isLoopbackUrl } from "./loopback.js";
@@ -18,37 +20,8 @@ export type PolicySourceConfig =
   /** `POLICY_SSM_PATH`: every SSM parameter under this path is a document; they are merged. */
   | { kind: "ssm"; path: string };
 
-/** Where the gateway keeps a value of its own in AWS (a credential, a signing key). */
-export type SecretSource =
-  /** `BACKEND_CREDENTIAL_SSM_PARAMETER`: an SSM parameter (SecureString, decrypted). */
-  | { kind: "ssm"; name: string }
-  /** `BACKEND_CREDENTIAL_SECRET_ID`: a Secrets Manager secret (its SecretString), by name or ARN. */
-  | { kind: "secretsmanager"; secretId: string };
-
-export interface BackendCredentialConfig {
-  /** `BACKEND_CREDENTIAL_HEADER`: the header sent to the backend, e.g. `Authorization` or `X-Api-Key`. */
-  header: string;
-  source: SecretSource;
-  /** `BACKEND_CREDENTIAL_CACHE_SECONDS`: how long the value is used before it is read again. Default 300. */
-  cacheSeconds: number;
-}
-
-export interface BackendTokenConfig {
-  /** `BACKEND_TOKEN_HEADER`: the header carrying the gateway's token (`Authorization` sends `Bearer <token>`). */
-  header: string;
-  /**
-   * `BACKEND_TOKEN_KEY_SSM_PARAMETER` or `BACKEND_TOKEN_KEY_SECRET_ID`: the private signing key, a JWK (JSON) with
-   * `kid` and `alg` (ES256 recommended: fast to sign). Every instance signs with the same key, so the published JWKS
-   * verifies any of them.
-   */
-  key: SecretSource;
-  /** `BACKEND_TOKEN_AUDIENCE`: the token's `aud`. Default: the backend URL's origin. */
-  audience: string;
-  /** `BACKEND_TOKEN_TTL_SECONDS`: the token's lifetime. Default 300. */
-  ttlSeconds: number;
-  /** `BACKEND_TOKEN_CLAIMS`: caller claims copied into the token, comma-separated. Default `sub`. */
-  claims: string[];
-}
+export type { SecretSource } from "./secret-source.js";
+export type { BackendConfig, BackendCredentialConfig, BackendTokenConfig } from "./backends.js";
 
 /**
  * A secret the front door in front of the function (a CloudFront distribution) adds to every request it forwards, so
@@ -64,13 +37,15 @@ export interface EdgeSecretConfig {
 }
 
 export interface GatewayConfig {
-  /** `MCP_BACKEND_URL` (required): the backend MCP server's Streamable HTTP endpoint, e.g. `http://localhost:8000/mcp`. */
-  backendUrl: URL;
   /**
-   * `BACKEND_TIMEOUT_MS`: milliseconds to wait for the backend's response headers (and for a JSON body) before
-   * answering 504. Default 25000, below API Gateway's 30 s HTTP API limit. Streamed (SSE) bodies are not cut.
+   * The backend MCP servers, in the order given (see backends.ts): `MCP_BACKENDS`, a JSON list of
+   * `{ name, url, timeoutMs?, credential?, identityHeaders?, token? }`, or the one-server shorthand `MCP_BACKEND_URL`
+   * (with `MCP_BACKEND_NAME`, default `backend`, and the one-server variables `BACKEND_CREDENTIAL_*`,
+   * `BACKEND_IDENTITY_HEADERS`, `BACKEND_TOKEN_*`). `BACKEND_TIMEOUT_MS` (default 25000) is every server's default
+   * timeout. Each server is served alone at `<MCP_PATH>/<name>`; with more than one, `MCP_PATH` serves them all
+   * together (the aggregated endpoint), and with one, `MCP_PATH` is that server.
    */
-  backendTimeoutMs: number;
+  backends: BackendConfig[];
   /**
    * The trusted identity providers (at least one), from the single-issuer variables or JWT_ISSUERS (see issuers.ts):
    * - `JWT_ISSUER` (required): the exact `iss` claim tokens must carry;
@@ -131,13 +106,6 @@ export interface GatewayConfig {
    */
   allowedHosts: string[] | undefined;
   /**
-   * `BACKEND_IDENTITY_HEADERS`: claims sent to the backend as request headers, as `Header=claim` pairs,
-   * comma-separated (`X-User-Id=sub,X-User-Email=email,X-User-Roles=roles`), so the backend knows who is calling
-   * without receiving the token. Lists are joined with commas; values outside printable ASCII are percent-encoded.
-   * Default: none.
-   */
-  backendIdentityHeaders: Array<{ header: string; claim: string }>;
-  /**
    * `SCOPES_SUPPORTED`: comma-separated scopes published in the RFC 9728 metadata (`scopes_supported`), so MCP clients
    * ask the IdP for them. Default: the issuers' required scopes.
    */
@@ -160,18 +128,6 @@ export interface GatewayConfig {
    * 0 turns them off; at most 900 (the longest a Lambda invocation runs).
    */
   sseKeepAliveSeconds: number;
-  /**
-   * The gateway's own credential for the backend, sent on every backend request in a configured header. The caller's
-   * token is never forwarded (the MCP spec forbids token passthrough); this is how a protected backend trusts the
-   * gateway instead. Default: none.
-   */
-  backendCredential: BackendCredentialConfig | undefined;
-  /**
-   * A short-lived token the gateway mints and signs for each backend request, naming the verified caller, so the
-   * backend can trust who is calling without ever seeing the caller's token. Its public key is published at
-   * `/.well-known/jwks.json`; the issuer (`iss`) is the gateway's public URL. Default: none.
-   */
-  backendToken: BackendTokenConfig | undefined;
   /**
    * `SESSION_KEY_SSM_PARAMETER` or `SESSION_KEY_SECRET_ID`: the secret (at least 32 bytes) that binds each MCP session
    * id to the caller who opened it (see proxy/session-binding.ts). Every instance must share it, or a session opened
@@ -209,7 +165,9 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
     problems.push("POLICY_FILE or POLICY_SSM_PATH is required (where the authorization policy lives)");
   }
   problems.push(...headerAndSecretProblems(env, "BACKEND_CREDENTIAL_HEADER", "BACKEND_CREDENTIAL_SSM_PARAMETER", "BACKEND_CREDENTIAL_SECRET_ID"));
-  problems.push(...headerAndSecretProblems(env, "BACKEND_TOKEN_HEADER", "BACKEND_TOKEN_KEY_SSM_PARAMETER", "BACKEND_TOKEN_KEY_SECRET_ID"));
+  // With MCP_BACKENDS, each entry's `token` says who is sent one; the key alone is the gateway's (backends.ts).
+  if (env.MCP_BACKENDS === undefined) problems.push(...headerAndSecretProblems(env, "BACKEND_TOKEN_HEADER", "BACKEND_TOKEN_KEY_SSM_PARAMETER", "BACKEND_TOKEN_KEY_SECRET_ID"));
+  else if (env.BACKEND_TOKEN_KEY_SSM_PARAMETER && env.BACKEND_TOKEN_KEY_SECRET_ID) problems.push("BACKEND_TOKEN_KEY_SSM_PARAMETER and BACKEND_TOKEN_KEY_SECRET_ID are both set; choose one place for the signing key");
   problems.push(...headerAndSecretProblems(env, "EDGE_SECRET_HEADER", "EDGE_SECRET_SSM_PARAMETER", "EDGE_SECRET_SECRET_ID"));
   if (env.SESSION_KEY_SSM_PARAMETER && env.SESSION_KEY_SECRET_ID) {
     problems.push("SESSION_KEY_SSM_PARAMETER and SESSION_KEY_SECRET_ID are both set; choose one place for the session key");
@@ -234,9 +192,14 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
   );
   const parsed = envSchema.safeParse(relevant);
   const { issuers, problems: issuerProblems } = issuersFromEnv(relevant);
+  const { backends, problems: backendProblems } = parsed.success ? backendsFromEnv(parsed.data, relevant) : { backends: [], problems: [] };
   const problems = [
+    ...(relevant.MCP_BACKEND_URL === undefined && relevant.MCP_BACKENDS === undefined
+      ? ["MCP_BACKEND_URL or MCP_BACKENDS is required (the backend MCP server, or the list of them)"]
+      : []),
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`)),
     ...issuerProblems,
+    ...backendProblems,
     ...crossFieldProblems(relevant),
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
@@ -245,8 +208,7 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
     ? { kind: "file", path: e.POLICY_FILE }
     : { kind: "ssm", path: e.POLICY_SSM_PATH as string };
   return {
-    backendUrl: e.MCP_BACKEND_URL,
-    backendTimeoutMs: e.BACKEND_TIMEOUT_MS,
+    backends,
     issuers,
     policySource,
     policyCacheSeconds: e.POLICY_CACHE_SECONDS,
@@ -256,30 +218,10 @@ export function loadConfigFromEnv(env: Record<string, string | undefined> = proc
     authorizationServers: e.AUTHORIZATION_SERVERS ?? issuers.flatMap((i) => (isPublishableIssuer(i.issuer) ? [i.issuer] : [])),
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS ?? [],
     allowedHosts: e.ALLOWED_HOSTS?.map((host) => host.toLowerCase()),
-    backendIdentityHeaders: (e.BACKEND_IDENTITY_HEADERS ?? []).map((pair) => {
-      const at = pair.indexOf("=");
-      return { header: pair.slice(0, at), claim: pair.slice(at + 1).trim() };
-    }),
     scopesSupported: e.SCOPES_SUPPORTED ?? [...new Set(issuers.flatMap((i) => i.requiredScopes))],
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxBackendMessageBytes: e.MAX_BACKEND_MESSAGE_BYTES,
     sseKeepAliveSeconds: e.SSE_KEEPALIVE_SECONDS,
-    backendCredential: e.BACKEND_CREDENTIAL_HEADER
-      ? {
-          header: e.BACKEND_CREDENTIAL_HEADER,
-          source: secretSource(e.BACKEND_CREDENTIAL_SSM_PARAMETER, e.BACKEND_CREDENTIAL_SECRET_ID),
-          cacheSeconds: e.BACKEND_CREDENTIAL_CACHE_SECONDS,
-        }
-      : undefined,
-    backendToken: e.BACKEND_TOKEN_HEADER
-      ? {
-          header: e.BACKEND_TOKEN_HEADER,
-          key: secretSource(e.BACKEND_TOKEN_KEY_SSM_PARAMETER, e.BACKEND_TOKEN_KEY_SECRET_ID),
-          audience: e.BACKEND_TOKEN_AUDIENCE ?? e.MCP_BACKEND_URL.origin,
-          ttlSeconds: e.BACKEND_TOKEN_TTL_SECONDS,
-          claims: e.BACKEND_TOKEN_CLAIMS ?? ["sub"],
-        }
-      : undefined,
     sessionKey: e.SESSION_KEY_SSM_PARAMETER || e.SESSION_KEY_SECRET_ID ? secretSource(e.SESSION_KEY_SSM_PARAMETER, e.SESSION_KEY_SECRET_ID) : undefined,
     edgeSecret: e.EDGE_SECRET_HEADER
       ? { header: e.EDGE_SECRET_HEADER, source: secretSource(e.EDGE_SECRET_SSM_PARAMETER, e.EDGE_SECRET_SECRET_ID), cacheSeconds: e.EDGE_SECRET_CACHE_SECONDS }

@@ -213,7 +213,7 @@ describe("mcp-sso-gateway serve", () => {
     });
     const run = await runCli(["serve"], { cwd: demo.cwd, env });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^Invalid gateway configuration:\n\s+- MCP_BACKEND_URL is required\s*$/);
+    expect(run.stderr).toMatch(/^Invalid gateway configuration:\n\s+- MCP_BACKEND_URL or MCP_BACKENDS is required \(the backend MCP server, or the list of them\)\s*$/);
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(run.stdout).toBe("");
   });

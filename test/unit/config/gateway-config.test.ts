@@ -28,8 +28,9 @@ describe("loadConfigFromEnv: defaults", () => {
   it("fills every optional setting with its documented default", () => {
     const config = loadConfigFromEnv(MINIMAL);
     expect(config).toEqual({
-      backendUrl: new URL("http://localhost:8000/mcp"),
-      backendTimeoutMs: 25_000,
+      backends: [
+        { name: "backend", url: new URL("http://localhost:8000/mcp"), timeoutMs: 25_000, credential: undefined, identityHeaders: [], token: undefined },
+      ],
       issuers: [
         {
           issuer: "https://idp.example.com",
@@ -55,9 +56,6 @@ describe("loadConfigFromEnv: defaults", () => {
       authorizationServers: ["https://idp.example.com"],
       scopesSupported: [],
       corsAllowedOrigins: [],
-      backendIdentityHeaders: [],
-      backendCredential: undefined,
-      backendToken: undefined,
       maxBodyBytes: 1_048_576,
       maxBackendMessageBytes: 16_777_216,
       sseKeepAliveSeconds: 25,
@@ -66,7 +64,7 @@ describe("loadConfigFromEnv: defaults", () => {
 
   it("treats empty variables as unset", () => {
     const config = loadConfigFromEnv({ ...MINIMAL, ROLES_CLAIM: "", MCP_PATH: "", BACKEND_TIMEOUT_MS: "", JWKS_URI: "", PUBLIC_URL: "" });
-    expect([config.issuers[0]?.rolesClaim, config.issuers[0]?.jwksUri, config.mcpPath, config.backendTimeoutMs, config.publicUrl]).toEqual([
+    expect([config.issuers[0]?.rolesClaim, config.issuers[0]?.jwksUri, config.mcpPath, config.backends[0]?.timeoutMs, config.publicUrl]).toEqual([
       "roles",
       undefined,
       "/mcp",
@@ -106,7 +104,7 @@ describe("loadConfigFromEnv: defaults", () => {
     });
     expect(config).toMatchObject({
       policySource: { kind: "ssm", path: "/gateway/policies" },
-      backendTimeoutMs: 900_000,
+      backends: [expect.objectContaining({ timeoutMs: 900_000 })],
       policyCacheSeconds: 0,
       maxBodyBytes: 1024,
       issuers: [expect.objectContaining({ rolesClaim: "realm_access.roles" })],
@@ -208,12 +206,12 @@ describe("isLoopbackUrl", () => {
 
 describe("loadConfigFromEnv: backend credential", () => {
   it("reads an SSM parameter or a secret into a header, cached five minutes by default", () => {
-    expect(loadConfigFromEnv({ ...MINIMAL, BACKEND_CREDENTIAL_HEADER: "X-Api-Key", BACKEND_CREDENTIAL_SSM_PARAMETER: "/gw/key" }).backendCredential).toEqual({
+    expect(loadConfigFromEnv({ ...MINIMAL, BACKEND_CREDENTIAL_HEADER: "X-Api-Key", BACKEND_CREDENTIAL_SSM_PARAMETER: "/gw/key" }).backends[0]?.credential).toEqual({
       header: "X-Api-Key",
       source: { kind: "ssm", name: "/gw/key" },
       cacheSeconds: 300,
     });
-    expect(loadConfigFromEnv({ ...MINIMAL, BACKEND_CREDENTIAL_HEADER: "Authorization", BACKEND_CREDENTIAL_SECRET_ID: "gw/key" }).backendCredential?.source).toEqual({
+    expect(loadConfigFromEnv({ ...MINIMAL, BACKEND_CREDENTIAL_HEADER: "Authorization", BACKEND_CREDENTIAL_SECRET_ID: "gw/key" }).backends[0]?.credential?.source).toEqual({
       kind: "secretsmanager",
       secretId: "gw/key",
     });
@@ -242,7 +240,7 @@ describe("loadConfigFromEnv: CORS and identity headers", () => {
   it("reads allowed origins and Header=claim pairs", () => {
     const config = loadConfigFromEnv({ ...MINIMAL, CORS_ALLOWED_ORIGINS: "https://app.example.com, http://localhost:6274", BACKEND_IDENTITY_HEADERS: "X-User-Id=sub, X-Roles=realm_access.roles" });
     expect(config.corsAllowedOrigins).toEqual(["https://app.example.com", "http://localhost:6274"]);
-    expect(config.backendIdentityHeaders).toEqual([
+    expect(config.backends[0]?.identityHeaders).toEqual([
       { header: "X-User-Id", claim: "sub" },
       { header: "X-Roles", claim: "realm_access.roles" },
     ]);
@@ -266,7 +264,7 @@ describe("loadConfigFromEnv: CORS and identity headers", () => {
 
 describe("loadConfigFromEnv: backend token", () => {
   it("signs with a key from SSM, for the backend's origin, five minutes, naming sub by default", () => {
-    expect(loadConfigFromEnv({ ...MINIMAL, BACKEND_TOKEN_HEADER: "X-Gateway-Token", BACKEND_TOKEN_KEY_SSM_PARAMETER: "/gw/key" }).backendToken).toEqual({
+    expect(loadConfigFromEnv({ ...MINIMAL, BACKEND_TOKEN_HEADER: "X-Gateway-Token", BACKEND_TOKEN_KEY_SSM_PARAMETER: "/gw/key" }).backends[0]?.token).toEqual({
       header: "X-Gateway-Token",
       key: { kind: "ssm", name: "/gw/key" },
       audience: "http://localhost:8000",
