@@ -13,43 +13,66 @@ describe("session binding", () => {
   const binding = createSessionBinding(undefined, new CollectingLogger());
 
   it("gives back the backend's session id to the caller it was sealed for", async () => {
-    const sealed = await binding.seal("backend-1", alice);
+    const sealed = await binding.seal("backend-1", alice, "a");
     expect(sealed).toMatch(/^backend-1\.[A-Za-z0-9_-]{43}$/);
-    expect(await binding.open(sealed, alice)).toBe("backend-1");
-    expect(await binding.open(sealed, person({ sub: "alice", roles: ["other"] }))).toBe("backend-1");
+    expect(await binding.open(sealed, alice, "a")).toBe("backend-1");
+    expect(await binding.open(sealed, person({ sub: "alice", roles: ["other"] }), "a")).toBe("backend-1");
   });
 
   it("refuses it to anyone else: another subject, the same subject at another issuer", async () => {
-    const sealed = await binding.seal("backend-1", alice);
-    expect(await binding.open(sealed, bob)).toBeUndefined();
-    expect(await binding.open(sealed, identityFromClaims({ iss: "https://other-idp.example.com", sub: "alice" }, "roles"))).toBeUndefined();
+    const sealed = await binding.seal("backend-1", alice, "a");
+    expect(await binding.open(sealed, bob, "a")).toBeUndefined();
+    expect(await binding.open(sealed, identityFromClaims({ iss: "https://other-idp.example.com", sub: "alice" }, "roles"), "a")).toBeUndefined();
   });
 
   it("binds a token without sub to its client application", async () => {
     const service = person({ client_id: "reporting-job" });
-    const sealed = await binding.seal("backend-2", service);
-    expect(await binding.open(sealed, person({ client_id: "reporting-job" }))).toBe("backend-2");
-    expect(await binding.open(sealed, person({ client_id: "other-job" }))).toBeUndefined();
-    expect(await binding.open(sealed, person({}))).toBeUndefined();
+    const sealed = await binding.seal("backend-2", service, "a");
+    expect(await binding.open(sealed, person({ client_id: "reporting-job" }), "a")).toBe("backend-2");
+    expect(await binding.open(sealed, person({ client_id: "other-job" }), "a")).toBeUndefined();
+    expect(await binding.open(sealed, person({}), "a")).toBeUndefined();
   });
 
   it("refuses altered ids: another backend id under the MAC, a changed MAC, stray characters, no MAC at all", async () => {
-    const sealed = await binding.seal("backend-1", alice);
+    const sealed = await binding.seal("backend-1", alice, "a");
     const mac = sealed.split(".")[1] as string;
     const flipped = `${mac[0] === "A" ? "B" : "A"}${mac.slice(1)}`;
     for (const altered of [`backend-2.${mac}`, `backend-1.${flipped}`, `${sealed}=`, `${sealed}!`, "backend-1", `.${mac}`, "", `backend-1.${mac.slice(0, 42)}`]) {
-      expect(await binding.open(altered, alice), altered).toBeUndefined();
+      expect(await binding.open(altered, alice, "a"), altered).toBeUndefined();
     }
   });
 
   it("keeps backend ids that contain dots whole", async () => {
-    const sealed = await binding.seal("a.b.c", alice);
-    expect(await binding.open(sealed, alice)).toBe("a.b.c");
+    const sealed = await binding.seal("a.b.c", alice, "a");
+    expect(await binding.open(sealed, alice, "a")).toBe("a.b.c");
+  });
+
+  it("does not open on another server's endpoint", async () => {
+    const sealed = await binding.seal("backend-1", alice, "github");
+    expect(await binding.open(sealed, alice, "github")).toBe("backend-1");
+    expect(await binding.open(sealed, alice, "jira")).toBeUndefined();
+  });
+
+  it("seals state that opens only for the same caller and purpose, and refuses any altered byte", async () => {
+    const state = { servers: { github: "s-1", jira: "s-2" } };
+    const sealed = await binding.sealState(state, alice, "session");
+    expect(sealed).toMatch(/^s1\.[A-Za-z0-9_-]+$/);
+    expect(sealed).not.toContain("s-1");
+    expect(await binding.openState(sealed, alice, "session")).toEqual(state);
+    expect(await binding.openState(sealed, bob, "session")).toBeUndefined();
+    expect(await binding.openState(sealed, alice, "cursor")).toBeUndefined();
+    const body = sealed.slice(3);
+    for (let at = 0; at < body.length; at += 7) {
+      const altered = `s1.${body.slice(0, at)}${body[at] === "A" ? "B" : "A"}${body.slice(at + 1)}`;
+      expect(await binding.openState(altered, alice, "session"), altered).toBeUndefined();
+    }
+    for (const altered of [`${sealed}=`, `${sealed}!`, "s1.", `s2.${body}`, body]) expect(await binding.openState(altered, alice, "session")).toBeUndefined();
+    expect(await createSessionBinding(undefined, new CollectingLogger()).openState(sealed, alice, "session")).toBeUndefined();
   });
 
   it("does not accept ids sealed by another gateway's key", async () => {
     const other = createSessionBinding(undefined, new CollectingLogger());
-    expect(await other.open(await binding.seal("backend-1", alice), alice)).toBeUndefined();
+    expect(await other.open(await binding.seal("backend-1", alice, "a"), alice, "a")).toBeUndefined();
   });
 });
 
@@ -62,7 +85,7 @@ describe("session key unavailable", () => {
     try {
       const binding = createSessionBinding({ kind: "ssm", name: "/gateway/session-key" }, logger);
       await expect(binding.ready()).rejects.toBeInstanceOf(SessionKeyUnavailableError);
-      await expect(binding.seal("backend-1", alice)).rejects.toMatchObject({ status: 503 });
+      await expect(binding.seal("backend-1", alice, "a")).rejects.toMatchObject({ status: 503 });
       expect(logger.lines.some((line) => line.message === "session key could not be read" && line.fields.source === "SSM parameter /gateway/session-key")).toBe(true);
     } finally {
       if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_SSM;
