@@ -13,6 +13,10 @@ export interface AccessLogEntry {
   tool?: string;
   prompt?: string;
   resource?: string;
+  /** The backend server the request went to (its configured name). */
+  server?: string;
+  /** On the aggregated endpoint: the servers that did not answer their part of a fan-out. */
+  serversUnavailable?: string[];
   /** The caller's `sub` claim, once the token is verified. */
   subject?: string;
   /** `allowed`, `denied`, or `filtered` when list results lost items. */

@@ -3,6 +3,7 @@
  * passes; otherwise nothing of it reaches the backend and the client gets JSON-RPC errors instead.
  */
 import type { AccessLog } from "../http/access-log.js";
+import { jsonResponse } from "../http/error-response.js";
 import { isDisguisedGovernedMethod, referencedItem, unknownItemMessage } from "../mcp/guarded-methods.js";
 import { RpcCode, errorResponse, isRequest, type JsonRpcBody, type JsonRpcMessage } from "../mcp/jsonrpc.js";
 import type { Judge } from "./judge.js";
@@ -74,4 +75,15 @@ export function authorizeBody(body: JsonRpcBody, judge: Judge, log: AccessLog, n
     responses.push(errorResponse(null, first.code, first.message));
   }
   return { allowed: false, responses };
+}
+
+/**
+ * The client's answer to a refused body: one error, or a batch of them, with status 200, or 400 when none answers a
+ * request (a refused notification). Writes the access log line.
+ */
+export function refusalResponse(verdict: BodyVerdict & { allowed: false }, body: JsonRpcBody, log: AccessLog): Response {
+  const refusal = body.batch ? verdict.responses : verdict.responses[0];
+  const status = verdict.responses.every((r) => r.id === null) ? 400 : 200;
+  log.write(status);
+  return jsonResponse(refusal, status);
 }

@@ -6,10 +6,9 @@ import { EdgeSecretCheck } from "../http/edge-secret.js";
 import type { GatewayLogger } from "../logging.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { PolicyStore } from "../policy/policy-store.js";
-import { createBackendCredential } from "../proxy/backend-credential.js";
-import { createBackendTokenMinter } from "../proxy/backend-token.js";
 import { createPolicySource } from "../policy/sources.js";
 import { createSessionBinding } from "../proxy/session-binding.js";
+import { createBackendServer } from "../servers/backend-server.js";
 import { createGateway, type Gateway, type GatewayOptions } from "./gateway.js";
 
 export function createGatewayFromConfig(
@@ -26,8 +25,7 @@ export function createGatewayFromConfig(
       policies: new PolicyStore(createPolicySource(config.policySource), { cacheSeconds: config.policyCacheSeconds, logger, metrics }),
       logger,
       metrics,
-      backendCredential: config.backendCredential ? createBackendCredential(config.backendCredential, logger) : undefined,
-      backendToken: config.backendToken ? createBackendTokenMinter(config.backendToken, logger) : undefined,
+      servers: config.backends.map((backend) => createBackendServer(backend, logger)),
       sessions: createSessionBinding(config.sessionKey, logger),
       edgeSecret: config.edgeSecret ? new EdgeSecretCheck(config.edgeSecret, logger) : undefined,
     },

@@ -1,8 +1,12 @@
 /**
  * The gateway core: a web-standard `fetch(Request) → Response`, shared by every adapter (Lambda, local server).
  *
- * Request path: URL read → the front door's secret (when configured), Origin and Host checked → route → bearer token → verified identity → policy in force → JSON-RPC
- * body judged message by message → forwarded to the backend → list results filtered → one access-log line.
+ * Request path: URL read → the front door's secret (when configured), Origin and Host checked → route (a server's own
+ * endpoint `<MCP_PATH>/<name>`, or the aggregated endpoint `MCP_PATH`, which is the one server's when there is only
+ * one) → bearer token → verified identity → body read → policy in force → on a server's endpoint: its session opened,
+ * the body judged message by message with `target` that server, forwarded, list results filtered; on the aggregated
+ * endpoint: each message routed to the server owning its item, judged likewise, or fanned out and merged
+ * (aggregate/aggregated-endpoint.ts) → one access-log line.
  */
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { extractBearerToken } from "../auth/bearer.js";
@@ -13,21 +17,20 @@ import { Cors } from "../http/cors.js";
 import type { EdgeSecretCheck } from "../http/edge-secret.js";
 import { errorToResponse, jsonResponse, logReason } from "../http/error-response.js";
 import { RequestOriginCheck } from "../http/request-origin.js";
-import { isMetadataPath, metadataUrl, protectedResourceMetadata, publicBase } from "../http/protected-resource.js";
+import { METADATA_PATH, metadataUrl, protectedResourceMetadata, publicBase } from "../http/protected-resource.js";
 import type { GatewayLogger } from "../logging.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { RpcCode, errorResponse, singleRequestId, type JsonRpcId } from "../mcp/jsonrpc.js";
 import { checkParamHeaders, checkRoutingHeaders } from "../mcp/routing-headers.js";
 import type { CompiledPolicy } from "../policy/compile.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
-import type { BackendCredential } from "../proxy/backend-credential.js";
-import type { BackendTokenMinter } from "../proxy/backend-token.js";
 import { filteredResponse } from "../proxy/filtered-response.js";
-import { identityHeaders } from "../proxy/identity-headers.js";
 import { createSessionBinding, type SessionBinding } from "../proxy/session-binding.js";
 import { forwardToBackend } from "../proxy/upstream.js";
-import { authorizeBody, type NotCarried } from "./authorize-messages.js";
-import { createJudge } from "./judge.js";
+import { createAggregatedEndpoint } from "../aggregate/aggregated-endpoint.js";
+import type { BackendServer } from "../servers/backend-server.js";
+import { authorizeBody, refusalResponse, type NotCarried } from "./authorize-messages.js";
+import { createJudge, type Judge } from "./judge.js";
 import { readJsonRpcPost } from "./read-body.js";
 
 /** Where the gateway publishes the keys of the tokens it mints for the backend. */
@@ -41,10 +44,8 @@ export interface GatewayDependencies {
   logger: GatewayLogger;
   /** Receives every finished request (CloudWatch metrics on Lambda). Default: none. */
   metrics?: GatewayMetrics;
-  /** The gateway's own credential for the backend, when one is configured. */
-  backendCredential?: BackendCredential;
-  /** Mints a token naming the caller for each backend request, when configured; its keys are served as a JWKS. */
-  backendToken?: BackendTokenMinter;
+  /** The backend servers, in configuration order (at least one). */
+  servers: readonly BackendServer[];
   /** Binds each MCP session id to the caller who opened it. Default: bound with a random key of this process. */
   sessions?: SessionBinding;
   /** The front door's secret every request must carry, when one is configured (EDGE_SECRET_HEADER). */
@@ -73,12 +74,30 @@ export interface Gateway {
    * @param target the request target as received (path and query), for the log.
    */
   refuseUntranslatable(method: string, target: string, reason: string): Response;
-  /** Fetches signing keys, the policy and the backend credential ahead of the first request, in parallel (cold start). */
+  /** Fetches signing keys, the policy and the servers' credentials ahead of the first request, in parallel (cold start). */
   warmUp(): Promise<void>;
 }
 
+/** What a path serves: one server's own endpoint, or all of them together. */
+type Endpoint = { path: string; server: BackendServer } | { path: string; aggregated: true };
+
+/** `<MCP_PATH>/<name>` for each server; `MCP_PATH` for the one server, or for all of them together when several. */
+function endpointsOf(mcpPath: string, servers: readonly BackendServer[]): Map<string, Endpoint> {
+  const endpoints = new Map<string, Endpoint>();
+  const base = mcpPath.replace(/\/+$/, "");
+  for (const server of servers) endpoints.set(`${base}/${server.name}`, { path: `${base}/${server.name}`, server });
+  const [only] = servers;
+  endpoints.set(mcpPath, servers.length === 1 && only ? { path: mcpPath, server: only } : { path: mcpPath, aggregated: true });
+  return endpoints;
+}
+
+/** The judge of one server's items: every item's target is the server's name. */
+function judgeOfServer(judge: Judge, server: string): Judge {
+  return (item) => judge({ ...item, target: server });
+}
+
 export function createGateway(deps: GatewayDependencies, options: GatewayOptions = {}): Gateway {
-  const { config, verifier, policies, logger } = deps;
+  const { config, verifier, policies, logger, servers } = deps;
   const sessions = deps.sessions ?? createSessionBinding(undefined, logger);
   const servedMethods = options.serverStreams === false ? ["POST", "DELETE"] : ["GET", "POST", "DELETE"];
   const requestOrigin = new RequestOriginCheck(config);
@@ -87,10 +106,21 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
   const cors = new Cors(config.corsAllowedOrigins);
   // A buffered runtime hands the client the body whole: keep-alive comments would only add bytes to it.
   const keepAliveMs = options.serverStreams === false ? 0 : config.sseKeepAliveSeconds * 1000;
+  const endpoints = endpointsOf(config.mcpPath, servers);
+  // One key signs every minted token, so any server's minter serves the gateway's JWKS.
+  const tokenKeys = servers.find((server) => server.token)?.token;
+  const aggregated = createAggregatedEndpoint({
+    servers,
+    sessions,
+    maxMessageBytes: config.maxBackendMessageBytes,
+    carriesServerRequests: options.serverStreams !== false,
+    keepAliveMs,
+    notCarried,
+  });
 
-  async function handleMcp(request: Request, url: URL, log: AccessLog, setRpcId: (id: JsonRpcId) => void): Promise<Response> {
+  async function handleMcp(request: Request, url: URL, log: AccessLog, endpoint: Endpoint, setRpcId: (id: JsonRpcId) => void): Promise<Response> {
     if (!servedMethods.includes(request.method)) {
-      throw new ProtocolError(405, RpcCode.InvalidRequest, "Method not allowed", `HTTP method ${request.method} is not served on ${config.mcpPath}`);
+      throw new ProtocolError(405, RpcCode.InvalidRequest, "Method not allowed", `HTTP method ${request.method} is not served on ${endpoint.path}`);
     }
     const identity: Identity = await verifier.verify(extractBearerToken(request, url));
     log.entry.subject = identity.subject;
@@ -100,20 +130,18 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     if (pendingRequestId !== undefined) setRpcId(pendingRequestId);
     checkRoutingHeaders(request.headers, post?.parsed);
     const paramHeaders = checkParamHeaders(request.headers, post?.parsed);
-    const backendSessionId = await openSession(request, identity, log);
-
-    const policy = await policies.current();
-    if (!policy) throw new PolicyUnavailableError("no authorization policy is loaded (fail closed)");
-    const judge = createJudge(policy, identity, config.policyDryRun);
+    if ("aggregated" in endpoint) {
+      const judge = await judgeFor(identity);
+      return aggregated.handle({ request, post, identity, judge, log, issuer: publicBase(config, url), paramHeaders });
+    }
+    const { server } = endpoint;
+    log.entry.server = server.name;
+    const backendSessionId = await openSession(request, identity, log, server.name);
+    const judge = judgeOfServer(await judgeFor(identity), server.name);
 
     if (post) {
       const verdict = authorizeBody(post.parsed, judge, log, notCarried);
-      if (!verdict.allowed) {
-        const refusal = post.parsed.batch ? verdict.responses : verdict.responses[0];
-        const status = verdict.responses.every((r) => r.id === null) ? 400 : 200;
-        log.write(status);
-        return jsonResponse(refusal, status);
-      }
+      if (!verdict.allowed) return refusalResponse(verdict, post.parsed, log);
     } else {
       log.entry.decision = "allowed";
     }
@@ -123,15 +151,9 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       if (decision.dryRun && !decision.dryRun.allowed) log.countDryRunRemoved(1);
       return decision.allowed;
     };
-    const [credential, token] = await Promise.all([
-      deps.backendCredential?.header(),
-      deps.backendToken?.header(identity, publicBase(config, url)),
-    ]);
-    const upstream = await forwardToBackend(request, post?.text, config, [
-      ...(credential ? [credential] : []),
-      ...(token ? [token] : []),
+    const upstream = await forwardToBackend(request, post?.text, server.config, [
+      ...(await server.gatewayHeaders(identity, publicBase(config, url))),
       ...paramHeaders,
-      ...identityHeaders(config.backendIdentityHeaders, identity),
       ...(backendSessionId === undefined ? [] : [["mcp-session-id", backendSessionId] as const]),
     ]);
     const response = await filteredResponse(upstream, {
@@ -144,27 +166,41 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       keepAliveMs,
     });
     const issuedSessionId = response.headers.get("mcp-session-id");
-    if (issuedSessionId !== null) response.headers.set("mcp-session-id", await sessions.seal(issuedSessionId, identity));
+    if (issuedSessionId !== null) response.headers.set("mcp-session-id", await sessions.seal(issuedSessionId, identity, server.name));
     return response;
   }
 
+  /** The policy in force for this caller; refused (503) when none is loaded: fail closed. */
+  async function judgeFor(identity: Identity): Promise<Judge> {
+    const policy = await policies.current();
+    if (!policy) throw new PolicyUnavailableError("no authorization policy is loaded (fail closed)");
+    return createJudge(policy, identity, config.policyDryRun);
+  }
+
   /** The backend's session id for the client's `Mcp-Session-Id`, refused (404) unless it was issued to this caller. */
-  async function openSession(request: Request, identity: Identity, log: AccessLog): Promise<string | undefined> {
+  async function openSession(request: Request, identity: Identity, log: AccessLog, server: string): Promise<string | undefined> {
     await sessions.ready();
     const clientSessionId = request.headers.get("mcp-session-id");
     if (clientSessionId === null) return undefined;
-    const backendSessionId = await sessions.open(clientSessionId, identity);
+    const backendSessionId = await sessions.open(clientSessionId, identity, server);
     if (backendSessionId === undefined) {
-      throw new SessionNotFoundError("Mcp-Session-Id was not issued to this caller (another caller's, altered, or sealed with another key)");
+      throw new SessionNotFoundError("Mcp-Session-Id was not issued to this caller on this endpoint (another caller's, another server's, altered, or sealed with another key)");
     }
     log.entry.sessionId = backendSessionId;
     return backendSessionId;
+  }
+
+  /** The MCP endpoint whose RFC 9728 document `path` is: the bare well-known path is `MCP_PATH`'s. */
+  function metadataEndpoint(path: string): Endpoint | undefined {
+    if (path === METADATA_PATH) return endpoints.get(config.mcpPath);
+    return path.startsWith(`${METADATA_PATH}/`) ? endpoints.get(path.slice(METADATA_PATH.length)) : undefined;
   }
 
   async function handle(request: Request): Promise<Response> {
     const log = new AccessLog(logger, request, deps.metrics);
     const { url } = log;
     const path = log.entry.path;
+    const endpoint = endpoints.get(path);
     let rpcId: JsonRpcId | undefined;
     try {
       if (!url) throw new ProtocolError(400, RpcCode.InvalidRequest, "Bad Request: the request's URL cannot be read (is the Host header a host name?)", `request URL ${JSON.stringify(request.url)} is not a valid URL`);
@@ -172,24 +208,26 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       requestOrigin.check(request, url);
       const preflight = cors.preflight(request);
       if (preflight) return preflight;
-      if (path === config.mcpPath) {
-        return await handleMcp(request, url, log, (id) => {
+      if (endpoint) {
+        return await handleMcp(request, url, log, endpoint, (id) => {
           rpcId = id;
         });
       }
-      if (path === JWKS_PATH && deps.backendToken && (request.method === "GET" || request.method === "HEAD")) {
-        const jwks = await deps.backendToken.jwks();
+      if (path === JWKS_PATH && tokenKeys && (request.method === "GET" || request.method === "HEAD")) {
+        const jwks = await tokenKeys.jwks();
         if (!jwks) throw new UpstreamError("backend token signing key unavailable");
         log.write(200);
         return jsonResponse(jwks, 200, { "cache-control": "max-age=300" });
       }
-      if (isMetadataPath(config, path) && (request.method === "GET" || request.method === "HEAD")) {
+      const described = metadataEndpoint(path);
+      if (described && (request.method === "GET" || request.method === "HEAD")) {
         log.write(200);
-        return jsonResponse(protectedResourceMetadata(config, url), 200, { "cache-control": "max-age=300" });
+        return jsonResponse(protectedResourceMetadata({ ...config, mcpPath: described.path }, url), 200, { "cache-control": "max-age=300" });
       }
       throw new NotFoundError(path);
     } catch (error) {
-      const response = errorToResponse(error, { rpcId, resourceMetadataUrl: url && metadataUrl(config, url) });
+      const challenged = { ...config, mcpPath: endpoint?.path ?? config.mcpPath };
+      const response = errorToResponse(error, { rpcId, resourceMetadataUrl: url && metadataUrl(challenged, url) });
       if (response.status === 405) response.headers.set("allow", servedMethods.join(", "));
       log.entry.reason = logReason(error);
       if (response.status === 401 || response.status === 403 || response.status === 503) log.entry.decision = "denied";
@@ -212,8 +250,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
       await Promise.all([
         verifier.warmUp(),
         policies.current(),
-        deps.backendCredential?.header().catch(() => undefined),
-        deps.backendToken?.jwks(),
+        ...servers.map((server) => server.warmUp()),
         sessions.warmUp(),
         deps.edgeSecret?.warmUp(),
       ]);

@@ -58,6 +58,11 @@ export interface ResponseFiltering {
    * only add bytes to it. Default 0.
    */
   keepAliveMs?: number;
+  /**
+   * Rewrites each message after filtering (the aggregated endpoint's client-facing ids for the server's requests);
+   * returns the message itself when nothing changes. Default: none.
+   */
+  rewrite?: (message: unknown) => unknown;
 }
 
 /**
@@ -162,7 +167,8 @@ async function sseResponse(upstream: UpstreamResponse, backendBody: ReadableStre
         if (!answered && answers(message, pendingRequestId as JsonRpcId)) answered = true;
         const outcome = filterListResults(message, allows);
         log.countRemoved(outcome.removed);
-        return outcome.message === message ? undefined : outcome.message;
+        const rewritten = filtering.rewrite ? filtering.rewrite(outcome.message) : outcome.message;
+        return rewritten === message ? undefined : rewritten;
       },
       () => {
         dropped = true;
@@ -210,8 +216,9 @@ async function jsonResponse(upstream: UpstreamResponse, type: string, headers: H
       // Filtered whatever the content type claims: a client may read a mislabelled body all the same.
       const outcome = filterListResults(reading.value, filtering.allows);
       log.countRemoved(outcome.removed);
+      const rewritten = filtering.rewrite ? filtering.rewrite(outcome.message) : outcome.message;
       // Rewritten when filtered, and when a key is named twice: a client keeping the first would read other items.
-      if (outcome.message !== reading.value || reading.duplicateKeys) body = JSON.stringify(outcome.message);
+      if (rewritten !== reading.value || reading.duplicateKeys) body = JSON.stringify(rewritten);
     }
   }
   log.write(response.status);

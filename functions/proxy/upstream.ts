@@ -6,16 +6,17 @@
  * becomes UpstreamError (502); one that sends no response headers within `backendTimeoutMs` becomes
  * UpstreamTimeoutError (504). A caller who disconnects cancels the backend request too.
  */
-import type { GatewayConfig } from "../config/gateway-config.js";
+import type { BackendConfig } from "../config/backends.js";
 import { ClientClosedRequestError, UpstreamError, UpstreamTimeoutError } from "../errors.js";
 import { readTextWithin } from "../http/bounded-text.js";
 
 /**
- * Client headers passed to the backend as they came (`Mcp-Param-*` come checked, among the gateway's own). Nothing
+ * Client headers passed to the backend as they came (`Mcp-Param-*` come checked, among the gateway's own; the
+ * session id is always the gateway's, the backend's own id from the one the client holds). Nothing
  * that says how to decode the body is among them: the gateway writes the body's `Content-Type` itself, and the
  * body's framing (length, no transfer or content coding) is the HTTP client's.
  */
-const REQUEST_HEADERS = ["accept", "mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name", "user-agent"];
+const REQUEST_HEADERS = ["accept", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name", "user-agent"];
 
 /** Backend headers passed to the client as they came; the media type is written by the response filter. */
 const RESPONSE_HEADERS = ["mcp-session-id", "mcp-protocol-version", "cache-control", "allow", "retry-after"];
@@ -42,14 +43,16 @@ export function clientFacingHeaders(backend: Response): Headers {
 }
 
 /**
- * @param extraHeaders headers the gateway adds itself (its own credential for the backend, the caller's identity) or
- *   passes once checked (`Mcp-Param-*`).
+ * @param extraHeaders headers the gateway adds itself (its own credential for the backend, the caller's identity, the
+ *   backend's session id) or passes once checked (`Mcp-Param-*`); they replace the client's of the same name.
+ * @param omitHeaders client headers this backend must not get (another server's `Last-Event-ID`).
  */
 export async function forwardToBackend(
   request: Request,
   body: string | undefined,
-  config: Pick<GatewayConfig, "backendUrl" | "backendTimeoutMs">,
+  config: Pick<BackendConfig, "url" | "timeoutMs">,
   extraHeaders: ReadonlyArray<readonly [string, string]> = [],
+  omitHeaders: readonly string[] = [],
 ): Promise<UpstreamResponse> {
   const timer = new AbortController();
   let rejectDeadline: (err: Error) => void = () => undefined;
@@ -58,18 +61,19 @@ export async function forwardToBackend(
   });
   deadline.catch(() => undefined);
   const timeout = setTimeout(() => {
-    const error = new UpstreamTimeoutError(config.backendTimeoutMs);
+    const error = new UpstreamTimeoutError(config.timeoutMs);
     rejectDeadline(error);
     timer.abort(error);
-  }, config.backendTimeoutMs);
+  }, config.timeoutMs);
 
   const headers = pickHeaders(request.headers, REQUEST_HEADERS);
   // The body is the UTF-8 JSON the gateway judged; the backend is told exactly that, never the client's parameters.
   if (body !== undefined) headers.set("content-type", "application/json");
+  for (const name of omitHeaders) headers.delete(name);
   for (const [name, value] of extraHeaders) headers.set(name, value);
   let response: Response;
   try {
-    response = await fetch(config.backendUrl, {
+    response = await fetch(config.url, {
       method: request.method,
       headers,
       body,

@@ -1,0 +1,95 @@
+/**
+ * One page of an aggregated list from the pages of each server, pure: every server's items filtered by the policy as
+ * that server's items (list-filter.ts), tools and prompts renamed `<server>_<name>`, resources and templates kept as
+ * they are, in configuration order.
+ *
+ * Resources keep their URIs, so two servers may list the same one. The rule: a URI (or template) belongs to the
+ * first server, in configuration order, that lists it; on a page both list it, the later server's entry is left out
+ * and the result's `_meta` names it, so a collision is never a silent shadow. Reads are routed by the same rule
+ * (resource-owners.ts), so a URI is always read from the first server listing it.
+ * A server that could not answer costs only its own items, and `_meta` names it with the reason.
+ */
+import { filterListResults, type ItemPredicate } from "../mcp/list-filter.js";
+import { prefixedName } from "./prefixed-names.js";
+import type { PendingPages } from "./list-cursor.js";
+
+/** `_meta` keys the gateway adds to aggregated lists. */
+export const META_UNAVAILABLE = "mcp-sso-gateway/unavailable";
+export const META_SHADOWED = "mcp-sso-gateway/shadowed";
+
+/** The list methods the aggregated endpoint merges, each with its result key and the item field that names it. */
+export const MERGED_LISTS: ReadonlyMap<string, { key: string; field: string; prefixed: boolean }> = new Map([
+  ["tools/list", { key: "tools", field: "name", prefixed: true }],
+  ["prompts/list", { key: "prompts", field: "name", prefixed: true }],
+  ["resources/list", { key: "resources", field: "uri", prefixed: false }],
+  ["resources/templates/list", { key: "resourceTemplates", field: "uriTemplate", prefixed: false }],
+]);
+
+/** What one server gave for this page. */
+export type ServerPage =
+  | { server: string; result: Record<string, unknown> }
+  | { server: string; unavailable: string };
+
+export interface MergedPage {
+  result: Record<string, unknown>;
+  /** Servers with more pages, for the next cursor; empty on the last page. */
+  pending: PendingPages;
+  /** Items the policy removed. */
+  removed: number;
+  /** Servers that could not answer, for the log. */
+  unavailable: string[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * @param allows whether the caller may see an item of a server (the policy, with `target` set to the server).
+ */
+export function mergeListPages(method: string, pages: readonly ServerPage[], allows: (server: string) => ItemPredicate): MergedPage {
+  const shape = MERGED_LISTS.get(method);
+  if (!shape) throw new Error(`${method} is not a merged list`);
+  const items: unknown[] = [];
+  const owners = new Map<string, string>();
+  const shadowed: Array<{ server: string; [field: string]: string }> = [];
+  const unavailable: Array<{ server: string; reason: string }> = [];
+  const pending: PendingPages = [];
+  let removed = 0;
+  for (const page of pages) {
+    if ("unavailable" in page) {
+      unavailable.push({ server: page.server, reason: page.unavailable });
+      continue;
+    }
+    const filtered = filterListResults({ result: page.result }, allows(page.server));
+    removed += filtered.removed;
+    const result = (filtered.message as { result: Record<string, unknown> }).result;
+    const listed = Array.isArray(result[shape.key]) ? (result[shape.key] as unknown[]) : [];
+    for (const item of listed) {
+      if (!isObject(item) || typeof item[shape.field] !== "string") continue;
+      const id = item[shape.field] as string;
+      if (shape.prefixed) {
+        items.push({ ...item, [shape.field]: prefixedName(page.server, id) });
+        continue;
+      }
+      const owner = owners.get(id);
+      if (owner !== undefined) {
+        shadowed.push({ server: page.server, [shape.field]: id, ownedBy: owner });
+        continue;
+      }
+      owners.set(id, page.server);
+      items.push(item);
+    }
+    if (typeof result.nextCursor === "string") pending.push([page.server, result.nextCursor]);
+  }
+  const meta = {
+    ...(unavailable.length > 0 ? { [META_UNAVAILABLE]: unavailable } : {}),
+    ...(shadowed.length > 0 ? { [META_SHADOWED]: shadowed } : {}),
+  };
+  return {
+    result: { [shape.key]: items, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) },
+    pending,
+    removed,
+    unavailable: unavailable.map((u) => u.server),
+  };
+}
