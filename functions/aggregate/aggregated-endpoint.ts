@@ -222,7 +222,11 @@ export function createAggregatedEndpoint(options: AggregatedEndpointOptions) {
     let cursor: string | undefined;
     for (let page = 0; page < MAX_LISTING_PAGES; page++) {
       try {
-        const { answer } = await exchange(req.request, server, { jsonrpc: "2.0", id: `gateway-listing-${page}`, method, params: cursor ? { cursor } : {} }, await headersFor(server, req, session), options.maxMessageBytes);
+        // The client's `_meta` (2026-07-28 carries the protocol version in it) goes with the gateway's own requests.
+        const clientParams = req.post?.parsed.messages[0]?.params;
+        const meta = isObject(clientParams) && isObject(clientParams._meta) ? { _meta: clientParams._meta } : {};
+        const params = { ...meta, ...(cursor ? { cursor } : {}) };
+        const { answer } = await exchange(req.request, server, { jsonrpc: "2.0", id: `gateway-listing-${page}`, method, params }, await headersFor(server, req, session), options.maxMessageBytes);
         const items = Array.isArray(answer.result[key]) ? (answer.result[key] as unknown[]) : [];
         for (const item of items) if (isObject(item) && typeof item[field] === "string") found.push(item[field] as string);
         cursor = typeof answer.result.nextCursor === "string" ? answer.result.nextCursor : undefined;
