@@ -100,6 +100,23 @@ describe("policy validate", () => {
     expect(run.stdout).toContain("warning: tool wipe is matched by no rule: nobody can see or call it");
   });
 
+  it("lints server by server given each server's tools, and names a servers section of no listed server", async () => {
+    const tools = join(dir, "server-tools.json");
+    await writeFile(tools, JSON.stringify({ github: { tools: [{ name: "search_code" }, { name: "merge" }] }, confluence: [{ name: "search" }] }));
+    const run = await validate("policies/multi-server.yaml", "--tools", tools);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "warning: policies/multi-server.yaml servers.jira names a server the tool lists do not have (they list github, confluence): unless the gateway has a server of that name, its grants apply to nothing (line 13, column 3)",
+    );
+    expect(run.stdout).toContain("warning: policies/multi-server.yaml servers.github.tools.create_pull_request matches no tool of server github (line 10, column 7)");
+    expect(run.stdout).toContain("warning: server confluence tool search is matched by no rule: nobody can see or call it");
+    const badName = join(dir, "bad-server.json");
+    await writeFile(badName, JSON.stringify({ GitHub: [] }));
+    const usage = await validate("policies/multi-server.yaml", "--tools", badName);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain(`--tools ${badName}: "GitHub" is not a server name`);
+  });
+
   it("exits 1 on lint findings with --strict, and 2 on usage errors", async () => {
     expect((await validate("policies/walkthrough.yaml", "--claims", "sub", "--strict")).code).toBe(1);
     const usage = await validate();

@@ -13,15 +13,17 @@ import {
   parseJsonObject,
   policyItem,
   resourceTemplateItem,
+  serverName,
 } from "./identity-input.js";
 import { describeDecision, loadPolicy, reportingLoadErrors, type PolicyLocation } from "./policy-input.js";
 
 const HELP = `Usage: mcp-sso-gateway policy explain (FILE... | --path PATH) (--token JWT | --claims JSON)
                                       (--tool NAME [--args JSON] | --prompt NAME | --resource URI
-                                       | --resource-template URI_TEMPLATE) [options]
+                                       | --resource-template URI_TEMPLATE) [--server NAME] [options]
 
 Prints what the policy decides for one caller and one item, and the rule that decided:
   ALLOW tool echo (listing) for sub=pointy-haired-boss roles=[admin]: allowed by policies/walkthrough.yaml rules[0]
+  ALLOW tool search_code on server github (listing) for sub=jsmith roles=[dev]: allowed by policy.yaml servers.github.tools.search_*
 Exit code 0 when allowed, 1 when denied, 2 when the command or the policy is wrong. When some documents are
 marked dryRun (not enforced), a second line gives the decision with them enforced too; the exit code follows the
 decision in force.
@@ -45,7 +47,11 @@ Item:
   --resource URI       a resource, by URI, judged under every reading a backend may make of it (resources/read)
   --resource-template URI_TEMPLATE
                        a resource template, by its uriTemplate, judged as written, as resources/templates/list
-                       and completion/complete judge it (e.g. 'demo://resource/dynamic/text/{resourceId}')`;
+                       and completion/complete judge it (e.g. 'demo://resource/dynamic/text/{resourceId}')
+  --server NAME        the server the item belongs to, as the gateway names it (its own name for the item goes
+                       in --tool, --prompt or --resource): the grants under servers.NAME apply to it, and rules
+                       read NAME as mcp.<kind>.target. Without it the item is of no server: only top-level grants,
+                       and rules that do not need the target, can allow it`;
 
 interface ExplainRequest {
   location: PolicyLocation;
@@ -56,6 +62,8 @@ interface ExplainRequest {
   args: Record<string, unknown> | undefined;
   /** The resource is a template (--resource-template): judged as written, not as a URI. */
   template: boolean;
+  /** The server the item belongs to (--server), or undefined for an item of no server. */
+  server: string | undefined;
 }
 
 /** An option given with a blank value is a mistake, not "absent". */
@@ -76,6 +84,7 @@ const OPTIONS = {
   prompt: { type: "string" },
   resource: { type: "string" },
   "resource-template": { type: "string" },
+  server: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -113,6 +122,7 @@ export function parseExplainArgs(args: string[]): ExplainRequest | undefined {
   // --list asks for the listing question, --args for the call question: together they ask for neither.
   if (values.args !== undefined && values.list) throw new UsageError("--args judges a call and --list judges listing: give one of them");
 
+  const server = nonEmpty(values.server, "--server");
   return {
     location: path !== undefined ? { ssmPath: path, ...(region === undefined ? {} : { region }) } : { files },
     claims,
@@ -121,6 +131,7 @@ export function parseExplainArgs(args: string[]): ExplainRequest | undefined {
     name: item.name,
     args: values.args === undefined ? undefined : parseJsonObject(values.args, "--args"),
     template: item.template,
+    server: server === undefined ? undefined : serverName(server, "--server"),
   };
 }
 
@@ -132,7 +143,7 @@ const explain: PolicySubcommand = {
       if (!request) return 0;
       const policy = await loadPolicy(request.location);
       const identity = identityFrom(request.claims, request.rolesClaim);
-      const item = request.template ? resourceTemplateItem(request.name) : policyItem(request.kind, request.name, request.args);
+      const item = request.template ? resourceTemplateItem(request.name, request.server) : policyItem(request.kind, request.name, request.args, request.server);
       const [what, who] = [describeItem(item), describeIdentity(identity)];
       const decision = decide(policy, identity, item);
       console.log(describeDecision(decision, what, who));

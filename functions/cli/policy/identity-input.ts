@@ -6,6 +6,7 @@
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import { decodeJwt } from "jose";
 import { identityFromClaims, type Identity } from "../../auth/identity.js";
+import { serverNameProblem } from "../../policy/server-name.js";
 import type { ItemKind, PolicyItem } from "../../policy/types.js";
 import { UsageError } from "../usage-error.js";
 
@@ -48,24 +49,39 @@ export function describeIdentity(identity: Identity): string {
 }
 
 /**
- * The item to judge. With `args` a tool call is judged on those arguments; without, it is judged as listing (could
- * some arguments satisfy the rules), so the property is left out rather than set to undefined.
+ * A server name given on the command line or in a test file (`where` names it, e.g. `--server`), checked as the
+ * gateway checks its servers' names: a name it could never have would only ever match nothing.
  */
-export function policyItem(kind: ItemKind, name: string, args?: Record<string, unknown>): PolicyItem {
-  return args === undefined ? { kind, name } : { kind, name, arguments: args };
+export function serverName(name: string, where: string): string {
+  const problem = serverNameProblem(name);
+  if (problem) throw new UsageError(`${where}: ${problem}`);
+  return name;
+}
+
+/**
+ * The item to judge. With `args` a tool call is judged on those arguments; without, it is judged as listing (could
+ * some arguments satisfy the rules), so the property is left out rather than set to undefined. `server`: the server
+ * it belongs to (PolicyItem.target); without one the item is of no server, which no `servers.<name>` grant matches.
+ */
+export function policyItem(kind: ItemKind, name: string, args?: Record<string, unknown>, server?: string): PolicyItem {
+  return { kind, name, ...(server === undefined ? {} : { target: server }), ...(args === undefined ? {} : { arguments: args }) };
 }
 
 /**
  * A resource template, by its uriTemplate: judged as written, as `resources/templates/list` and `completion/complete`
- * judge it (PolicyItem.template), not under the readings a backend may make of a URI.
+ * judge it (PolicyItem.template), not under the readings a backend may make of a URI. `server` as for policyItem.
  */
-export function resourceTemplateItem(uriTemplate: string): PolicyItem {
-  return { kind: "resource", name: uriTemplate, template: true };
+export function resourceTemplateItem(uriTemplate: string, server?: string): PolicyItem {
+  return { kind: "resource", name: uriTemplate, ...(server === undefined ? {} : { target: server }), template: true };
 }
 
-/** `tool echo (listing)`, `tool transfer with arguments {"amount":50}`, `resource docs://x`, `resource template docs://{id}`. */
+/**
+ * `tool echo (listing)`, `tool transfer with arguments {"amount":50}`, `resource docs://x`, `resource template
+ * docs://{id}`; with a server, after the name: `tool search on server github (listing)`.
+ */
 export function describeItem(item: PolicyItem): string {
-  if (item.template) return `resource template ${item.name}`;
-  if (item.kind !== "tool") return `${item.kind} ${item.name}`;
-  return item.arguments === undefined ? `tool ${item.name} (listing)` : `tool ${item.name} with arguments ${JSON.stringify(item.arguments)}`;
+  const named = `${item.name}${item.target === undefined ? "" : ` on server ${item.target}`}`;
+  if (item.template) return `resource template ${named}`;
+  if (item.kind !== "tool") return `${item.kind} ${named}`;
+  return item.arguments === undefined ? `tool ${named} (listing)` : `tool ${named} with arguments ${JSON.stringify(item.arguments)}`;
 }

@@ -14,9 +14,11 @@
  *   - { as: boss, tool: echo, expect: allow, rule: "walkthrough.yaml rules[0]" } # optional: the deciding rule
  *   - { as: boss, tool: transfer, args: { amount: 50 }, expect: allow }          # a call with these arguments
  *   - { claims: { sub: x }, prompt: summarize, expect: deny, rule: null }        # null: decided by a default
+ *   - { as: boss, tool: search_code, server: github, expect: allow }            # an item of that server
  * ```
  */
 import { z } from "zod";
+import { serverNameProblem } from "../../policy/server-name.js";
 import type { ItemKind } from "../../policy/types.js";
 import type { PolicyLocation } from "./policy-input.js";
 import { parseYaml } from "../../policy/yaml.js";
@@ -34,6 +36,8 @@ export interface TestCase {
   kind: ItemKind;
   itemName: string;
   args: Record<string, unknown> | undefined;
+  /** The server the item belongs to (PolicyItem.target), or undefined for an item of no server. */
+  server: string | undefined;
   expect: Expectation;
   /** The expected deciding rule; null expects a default decision; undefined checks no rule. */
   rule: string | null | undefined;
@@ -72,7 +76,7 @@ const claimSet = z.record(z.string(), z.unknown(), { error: "must be a map of cl
 
 const ITEM_KEYS = ["tool", "prompt", "resource"] as const;
 
-const CASE_KEYS = ["name", "as", "claims", ...ITEM_KEYS, "args", "expect", "rule"] as const;
+const CASE_KEYS = ["name", "as", "claims", ...ITEM_KEYS, "server", "args", "expect", "rule"] as const;
 const FILE_KEYS = ["description", "policy", "path", "rolesClaim", "identities", "cases"] as const;
 
 const caseSchema = z
@@ -84,6 +88,14 @@ const caseSchema = z
     tool: nonEmpty("a tool name").optional(),
     prompt: nonEmpty("a prompt name").optional(),
     resource: nonEmpty("a resource URI").optional(),
+    /** The server the item belongs to, as the gateway names it: its `servers.<name>` grants apply, and its target. */
+    server: nonEmpty("a server name")
+      .superRefine((name, ctx) => {
+        // An empty name is already refused as such.
+        const problem = name === "" ? undefined : serverNameProblem(name);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .optional(),
     args: z.record(z.string(), z.unknown(), { error: "must be a map of the tool call's arguments" }).optional(),
     expect: z.enum(["allow", "deny"], {
       error: (issue) => (issue.input === undefined ? 'is required: "allow" or "deny"' : 'must be "allow" or "deny"'),
@@ -208,6 +220,7 @@ export function parseTestFile(origin: string, text: string, baseDir: string): Te
         kind,
         itemName: c[kind] as string,
         args: c.args,
+        server: c.server,
         expect: c.expect,
         rule: c.rule,
       };

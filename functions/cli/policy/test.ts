@@ -30,9 +30,12 @@ A test file (YAML):
     - { as: boss, tool: echo, expect: allow, rule: "walkthrough.yaml rules[0]" }  # optional: the deciding rule
     - { as: boss, tool: transfer, args: { amount: 50 }, expect: allow }         # a call with these arguments
     - { claims: { sub: x }, prompt: summarize, expect: deny, rule: null }       # null: no rule, a default decided
+    - { as: boss, tool: search_code, server: github, expect: allow }           # an item of the server github
 
-A tool without args is judged as listing (could some arguments be allowed), as tools/list is. Claims are used as
-given: no token is involved or verified.`;
+A tool without args is judged as listing (could some arguments be allowed), as tools/list is. A case with server
+judges an item of that server, as the gateway names it: its servers.NAME grants apply, and rules read the name as
+mcp.<kind>.target; a case without is of no server, which only top-level grants and rules not needing the target can
+allow. Claims are used as given: no token is involved or verified.`;
 
 interface Outcome {
   passed: boolean;
@@ -46,7 +49,7 @@ function ruleText(rule: string | null | undefined): string {
 
 function runCase(policy: CompiledPolicy, rolesClaim: string, testCase: TestCase): Outcome {
   const identity = identityFrom(testCase.claims, rolesClaim);
-  const item = policyItem(testCase.kind, testCase.itemName, testCase.args);
+  const item = policyItem(testCase.kind, testCase.itemName, testCase.args, testCase.server);
   const decision = decide(policy, identity, item);
   const who = testCase.identityName ?? describeIdentity(identity);
   const described = describeDecision(decision, describeItem(item), who);

@@ -2,7 +2,6 @@
  * `mcp-sso-gateway policy validate FILE...`: schema, CEL compilation and lint, exactly as the gateway would load the
  * documents (several files are merged, as the documents under one SSM path are). Exit 0 only when valid.
  */
-import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { decodeJwt } from "jose";
 import { PolicyError } from "../../errors.js";
@@ -11,6 +10,7 @@ import { readPolicyFiles, validatePolicyTexts } from "../../policy/validate-docu
 import { atPosition } from "../../policy/yaml-position.js";
 import { UsageError, parseOrUsage, refuseRepeatedOptions } from "../usage-error.js";
 import type { PolicySubcommand } from "./command.js";
+import { toolFacts } from "./tool-lists.js";
 
 const HELP = `Usage: mcp-sso-gateway policy validate FILE... [options]
 
@@ -18,21 +18,17 @@ Checks policy documents as the gateway loads them (schema, CEL compilation and t
 gateway provides; several files are merged), then lints: rules that can never match, grants that can match nothing
 (a template with {}, a resource grant that is no URI or whose URIs are never allowed, names or roles with stray
 whitespace or commas), shadowed grants and rules, and, given the facts below, claims the tokens do not carry,
-patterns that match no tool and tools no rule could allow. Each problem names its file, place, line and column.
+patterns that match no tool and tools no rule could allow (server by server, given each server's tools). Each problem
+names its file, place, line and column.
 Exit code 0 when valid (1 when not).
   --claims A,B,...     claim names your tokens carry (or --token with a sample token; it is only decoded)
   --token JWT          a sample token whose claim names are used
   --roles-claim C      the claim roles are read from (default roles)
-  --tools LIST|FILE    the backend's tools: names, comma-separated, or a JSON file (a tools/list result or a list)
+  --tools LIST|FILE    the backend's tools: names, comma-separated, or a JSON file (a tools/list result or a list);
+                       or each server's: a JSON file mapping server names to those, such as
+                       { "github": [{ "name": "search_code" }], "jira": { "tools": [...] } }, to check grants and
+                       tools server by server, and that every servers.NAME section names one of them
   --strict             also exit 1 when lint finds anything`;
-
-async function toolNames(value: string): Promise<string[]> {
-  if (!value.endsWith(".json")) return value.split(",").map((t) => t.trim()).filter(Boolean);
-  const parsed: unknown = JSON.parse(await readFile(value, "utf8"));
-  const list = Array.isArray(parsed) ? parsed : (parsed as { tools?: unknown; result?: { tools?: unknown } }).tools ?? (parsed as { result?: { tools?: unknown } }).result?.tools;
-  if (!Array.isArray(list)) throw new UsageError(`--tools ${value}: expected a list of names, or a tools/list result with "tools"`);
-  return list.map((tool: unknown) => (typeof tool === "string" ? tool : String((tool as { name?: unknown }).name)));
-}
 
 function claimNames(values: { claims?: string; token?: string }): string[] | undefined {
   if (values.token) {
@@ -74,7 +70,7 @@ async function run(args: string[]): Promise<number> {
   const findings = lintPolicy(validated.documents, {
     claims: claimNames(values),
     rolesClaim: values["roles-claim"],
-    tools: values.tools ? await toolNames(values.tools) : undefined,
+    ...(values.tools ? await toolFacts(values.tools) : {}),
   });
   for (const finding of findings) console.log(`warning: ${finding.origin} ${finding.message}${atPosition(finding.position)}`);
   const rules = (validated.policy.withDryRun ?? validated.policy).rules.length;

@@ -43,7 +43,7 @@ describe("parseTestFile", () => {
 
   it("names an unknown key and lists the keys allowed there", () => {
     expect(problems(`${HEADER}  - { as: boss, tool: echo, expect: allow, expected: allow }`)).toEqual([
-      'cases[0]: unknown key "expected" (allowed: name, as, claims, tool, prompt, resource, args, expect, rule)',
+      'cases[0]: unknown key "expected" (allowed: name, as, claims, tool, prompt, resource, server, args, expect, rule)',
     ]);
     expect(problems(`${HEADER}  - { as: boss, tool: echo, expect: allow }\npolicies: [x]`)).toEqual([
       '(file): unknown key "policies" (allowed: description, policy, path, rolesClaim, identities, cases)',
