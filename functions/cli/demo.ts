@@ -3,7 +3,9 @@
  * OpenID Provider on 9100 with a sign-in page for the walkthrough's two users), the walkthrough's echo MCP server on
  * 8000, and the gateway on 9000 enforcing the walkthrough's policy. MCP clients sign in through the gateway's 401
  * challenge; the walkthrough's pasted tokens, `jsmith.token` and `boss.token` (written to the working directory),
- * work too.
+ * work too. The multi-server walkthrough runs beside it: a notes MCP server on 8001, and a second gateway on 9001
+ * serving the echo and notes servers together (`/mcp`) and each alone (`/mcp/echo`, `/mcp/notes`), with the same
+ * sign-in; the walkthrough's own gateway stays exactly as the walkthrough has it.
  */
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -13,6 +15,7 @@ import { DEFAULTS } from "../config/env-schema.js";
 import { ISSUER_VARIABLES, type IssuerEntry } from "../config/issuers.js";
 import { DEMO_USERS, roleClaims } from "../demo/demo-users.js";
 import { startEchoServer } from "../demo/echo-server.js";
+import { startNotesServer } from "../demo/notes-server.js";
 import { SigningKeyFileError, loadOrCreateSigningKey, mintToken } from "../demo/identity-provider.js";
 import { knownPort } from "../demo/known-port.js";
 import { DEMO_AUDIENCE, DEMO_CLIENTS_PATH, DEMO_IDP_PORT, DEMO_ISSUER, DEMO_KEY_PATH, DEMO_SCOPE, IDP_PORT_VARIABLE } from "./demo-defaults.js";
@@ -20,6 +23,9 @@ import { closeOnSignal, portFromEnv, startGatewayServer } from "./serve.js";
 import { UsageError } from "./usage-error.js";
 
 const WALKTHROUGH_POLICY = fileURLToPath(new URL("../../policies/walkthrough.yaml", import.meta.url));
+const MULTI_SERVER_POLICY = fileURLToPath(new URL("../../policies/walkthrough-multi.yaml", import.meta.url));
+/** The multi-server gateway's servers, by the names its endpoints and policy use. */
+const MULTI_SERVER_NAMES = ["echo", "notes"] as const;
 const TEN_YEARS = "10y";
 /** The names a client on this machine reaches the gateway by (those it answers to, as it listens on loopback). */
 const LOOPBACK_NAMES = ["localhost", "127.0.0.1"];
@@ -27,16 +33,18 @@ const LOOPBACK_NAMES = ["localhost", "127.0.0.1"];
 const HELP = `Usage: mcp-sso-gateway demo
 
 Environment: PORT (gateway, default 9000), ECHO_PORT (default 8000), ${IDP_PORT_VARIABLE} (identity provider, default
-${DEMO_IDP_PORT}), POLICY_FILE (default the walkthrough's). A port of 0 picks a free one.`;
+${DEMO_IDP_PORT}), POLICY_FILE (default the walkthrough's), MULTI_PORT (the multi-server gateway, default 9001),
+NOTES_PORT (the notes server, default 8001). A port of 0 picks a free one.`;
 
 /**
  * The gateway's MCP URL under each name a client may use: the resources the identity provider issues tokens for, and
  * the audiences the gateway accepts from it. With PUBLIC_URL, the gateway names itself by it alone.
  */
-function gatewayResources(port: number, env: NodeJS.ProcessEnv): string[] {
+function gatewayResources(port: number, env: NodeJS.ProcessEnv, servers: readonly string[] = []): string[] {
   const path = env.MCP_PATH || DEFAULTS.MCP_PATH;
-  if (env.PUBLIC_URL && URL.canParse(env.PUBLIC_URL)) return [`${env.PUBLIC_URL.replace(/\/+$/, "")}${path}`];
-  return LOOPBACK_NAMES.map((name) => `http://${name}:${port}${path}`);
+  const paths = [path, ...servers.map((server) => `${path}/${server}`)];
+  if (env.PUBLIC_URL && URL.canParse(env.PUBLIC_URL)) return paths.map((p) => `${env.PUBLIC_URL?.replace(/\/+$/, "")}${p}`);
+  return LOOPBACK_NAMES.flatMap((name) => paths.map((p) => `http://${name}:${port}${p}`));
 }
 
 /** Starts a server, saying which variable to change when its port is taken. */
@@ -56,9 +64,11 @@ export async function demo(args: string[]): Promise<void> {
   }
   const hostname = process.env.HOST || LOCAL_HOSTNAME;
   const gatewayPort = await knownPort(portFromEnv("PORT", 9000), hostname);
+  const multiPort = await knownPort(portFromEnv("MULTI_PORT", 9001), hostname);
   const echoPort = portFromEnv("ECHO_PORT", 8000);
+  const notesPort = portFromEnv("NOTES_PORT", 8001);
   const idpPort = portFromEnv(IDP_PORT_VARIABLE, DEMO_IDP_PORT);
-  const resources = gatewayResources(gatewayPort, process.env);
+  const resources = [...gatewayResources(gatewayPort, process.env, ["backend"]), ...gatewayResources(multiPort, { ...process.env, PUBLIC_URL: undefined }, MULTI_SERVER_NAMES)];
   // Loaded once the demo runs, not for --help: oidc-provider prints a notice when loaded on Node.js below 22.
   const { startOpenIdProvider } = await import("../demo/openid-provider.js");
 
@@ -96,7 +106,27 @@ export async function demo(args: string[]): Promise<void> {
     POLICY_CACHE_SECONDS: process.env.POLICY_CACHE_SECONDS || "2",
   });
   const gatewayUrl = `${server.url.replace("127.0.0.1", "localhost")}${config.mcpPath}`;
-  closeOnSignal([server, echo, idp]);
+
+  // 4. The multi-server walkthrough: the notes server, and a gateway serving it and the echo server together.
+  const notes = await listening("NOTES_PORT", notesPort, () => startNotesServer(notesPort));
+  const multi = await listening("MULTI_PORT", multiPort, () =>
+    startGatewayServer(createJsonLogger(), { port: multiPort, hostname }, {
+      ...process.env,
+      ...Object.fromEntries(ISSUER_VARIABLES.map((name) => [name, undefined])),
+      JWT_ISSUERS: JSON.stringify(issuers),
+      MCP_BACKEND_URL: undefined,
+      MCP_BACKENDS: JSON.stringify([
+        { name: "echo", url: `${echo.url}/mcp` },
+        { name: "notes", url: `${notes.url}/mcp` },
+      ]),
+      PUBLIC_URL: undefined,
+      POLICY_FILE: MULTI_SERVER_POLICY,
+      POLICY_SSM_PATH: undefined,
+      POLICY_CACHE_SECONDS: process.env.POLICY_CACHE_SECONDS || "2",
+    }).then((started) => started.server),
+  );
+  const multiUrl = `${multi.url.replace("127.0.0.1", "localhost")}${config.mcpPath}`;
+  closeOnSignal([server, multi, echo, notes, idp]);
 
   const inspector = `npx @modelcontextprotocol/inspector --cli ${gatewayUrl} --transport http`;
   const [jsmith, boss] = DEMO_USERS;
@@ -120,6 +150,13 @@ Or paste a token: ${DEMO_USERS.map((u) => u.tokenFile).join(" and ")} were writt
   ${inspector} --method tools/call --tool-name echo --tool-arg message=hello --header "Authorization: Bearer $(cat ${boss?.tokenFile})"
       -> echo runs for the boss: "hello"
 More tokens (in this directory, while the demo runs): npx mcp-sso-gateway token --sub alice --claim 'roles=["admin"]'
+
+Several servers behind one gateway (the multi-server walkthrough, policy policies/walkthrough-multi.yaml):
+  notes MCP server   ${notes.url}/mcp
+  gateway            ${multiUrl}  (echo and notes together: tools echo_echo, notes_list_notes, notes_add_note)
+                     ${multiUrl}/echo and ${multiUrl}/notes  (each server alone, its own names)
+  npx @modelcontextprotocol/inspector --cli ${multiUrl} --transport http --method tools/list --header "Authorization: Bearer $(cat ${jsmith?.tokenFile})"
+      -> notes_list_notes only (echo is the boss's; adding notes too)
 
 Authentication only (walkthrough step 3): POLICY_FILE=policies/allow-all.yaml npm start
 One JSON access-log line per request follows (refusals and failures, logged as warnings and errors, on stderr).

@@ -134,6 +134,27 @@ describe("the walkthrough with the MCP Inspector CLI", () => {
     expect(run.stdout).toBe("");
   });
 
+  it("lists both servers' tools through the multi-server gateway, prefixed, each as the policy grants", { timeout: INSPECTOR_TIMEOUT }, async () => {
+    const names = async (url: string, token: string) => {
+      const run = await runInspectorCli(url, ["--method", "tools/list", ...bearerHeader(token)]);
+      expect(run.code, run.stderr).toBe(0);
+      return (parseJsonOutput(run) as { tools: Array<{ name: string }> }).tools.map((t) => t.name).sort();
+    };
+    expect(await names(demo.multiUrl, jsmith)).toEqual(["notes_list_notes"]);
+    expect(await names(demo.multiUrl, boss)).toEqual(["echo_echo", "notes_add_note", "notes_list_notes"]);
+    expect(await names(`${demo.multiUrl}/notes`, boss)).toEqual(["add_note", "list_notes"]);
+  });
+
+  it("runs a notes tool for the boss through the multi-server gateway, and refuses it to jsmith", { timeout: INSPECTOR_TIMEOUT }, async () => {
+    const add = (token: string) => runInspectorCli(demo.multiUrl, ["--method", "tools/call", "--tool-name", "notes_add_note", "--tool-arg", "text=from the walkthrough", ...bearerHeader(token)]);
+    const run = await add(boss);
+    expect(run.code, run.stderr).toBe(0);
+    expect(parseJsonOutput(run)).toMatchObject({ content: [{ type: "text", text: expect.stringMatching(/^added notes:\/\/\d+$/) }] });
+    const refused = await add(jsmith);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout).toBe("");
+  });
+
   it("without a token and without a terminal, fails: the gateway refused it, and it would sign in only interactively", { timeout: INSPECTOR_TIMEOUT }, async () => {
     const before = noTokenLines();
     const run = await runInspectorCli(demo.url, ["--method", "tools/list"]);

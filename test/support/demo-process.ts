@@ -39,6 +39,8 @@ export function runCli(args: string[], options: { cwd: string; env?: NodeJS.Proc
 export interface DemoProcess {
   /** The gateway's MCP endpoint as the demo printed it, e.g. `http://localhost:41234/mcp`. */
   url: string;
+  /** The multi-server gateway's aggregated endpoint as the demo printed it (its servers at `<multiUrl>/<name>`). */
+  multiUrl: string;
   /** The demo's working directory (tokens and `.demo/signing-key.json` are written there). */
   cwd: string;
   stdout(): string;
@@ -57,7 +59,7 @@ export async function startDemo(): Promise<DemoProcess> {
   const cwd = await mkdtemp(join(tmpdir(), "mcp-sso-demo-"));
   const child: ChildProcess = spawn(process.execPath, [BIN, "demo"], {
     cwd,
-    env: cleanEnv({ PORT: "0", ECHO_PORT: "0" }),
+    env: cleanEnv({ PORT: "0", ECHO_PORT: "0", MULTI_PORT: "0", NOTES_PORT: "0" }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -84,9 +86,10 @@ export async function startDemo(): Promise<DemoProcess> {
       await exited;
       throw err;
     });
-  if (!url) {
+  const multiUrl = /^\s+gateway\s+(http:\/\/localhost:\d+\/mcp)\s+\(echo and notes together/m.exec(stdout)?.[1];
+  if (!url || !multiUrl) {
     child.kill("SIGTERM");
-    throw new Error(`the gateway URL is not on the demo's stdout:\n${stdout}`);
+    throw new Error(`the gateway URLs are not on the demo's stdout:\n${stdout}`);
   }
 
   async function stop(): Promise<number | null> {
@@ -96,6 +99,7 @@ export async function startDemo(): Promise<DemoProcess> {
 
   return {
     url,
+    multiUrl,
     cwd,
     stdout: () => stdout,
     stderr: () => stderr,
