@@ -2,9 +2,11 @@
  * `mcp.<kind>.target`: CEL rules read the server an item belongs to, as agentgateway's do, beside its name. An item of
  * no server (the policy CLI without a server) has no target: `has()` says so, and a read is an error, so false.
  */
+import { Environment } from "@marcbachmann/cel-js";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decide, decider } from "../../../functions/policy/decide.js";
-import type { Identity, PolicyItem } from "../../../functions/policy/types.js";
+import type { Identity, ItemKind, PolicyItem } from "../../../functions/policy/types.js";
 import { loadPolicyText } from "../../support/policy-text.js";
 
 const caller = (roles: string[] = []): Identity => ({ subject: "jsmith", claims: { sub: "jsmith", roles }, roles, scopes: [] });
@@ -96,5 +98,58 @@ describe("mcp.tool.target and what decisions work out in advance", () => {
     expect(decide(policy, caller(), tool("transfer", "shop")).allowed).toBe(false);
     expect(decide(policy, caller(), tool("transfer", "bank", { amount: 5000 })).allowed).toBe(false);
     expect(decide(policy, caller(), tool("transfer", "bank", { amount: 50 })).allowed).toBe(true);
+  });
+});
+
+describe("property: rules reading the target decide as evaluating every rule in order would", () => {
+  // Names and servers that are prefixes of each other and equal to each other's names, so no shortcut passes by luck.
+  const NAMES = ["a", "a-b", "ab", "b"];
+  const ATOMS = [
+    ...NAMES.flatMap((n) => [`mcp.tool.name == "${n}"`, `mcp.tool.target == "${n}"`, `"${n}" == mcp.prompt.target`, `mcp.resource.target == "${n}"`]),
+    'mcp.tool.name.startsWith("a")',
+    'mcp.tool.target.startsWith("a")',
+    'mcp.prompt.target in ["a", "b"]',
+    'mcp.tool.name == "a" || mcp.tool.target == "a"',
+    "has(mcp.tool.target)",
+    "!has(mcp.prompt.target)",
+    '"dev" in jwt.roles',
+    'mcp.tool["target"] == mcp.tool.name',
+  ];
+  const ruleArb = fc.record({ effect: fc.constantFrom("allow", "deny", "require"), atoms: fc.array(fc.constantFrom(...ATOMS), { minLength: 1, maxLength: 3 }) });
+  const itemArb = fc.record({ kind: fc.constantFrom<ItemKind>("tool", "prompt", "resource"), name: fc.constantFrom(...NAMES), target: fc.option(fc.constantFrom(...NAMES), { nil: undefined }) });
+
+  // The reference knows nothing of the index: every condition evaluated whole by cel-js, an error counting as false.
+  const cel = new Environment();
+  cel.registerVariable("mcp", "map");
+  cel.registerVariable("jwt", "map");
+  const holds = (expression: string, item: PolicyItem, identity: Identity) => {
+    const described: Record<string, unknown> = { name: item.name, ...(item.kind === "resource" ? { uri: item.name } : {}), ...(item.target === undefined ? {} : { target: item.target }) };
+    if (item.kind === "tool") described.arguments = {};
+    try {
+      return cel.evaluate(expression, { mcp: { [item.kind]: described }, jwt: identity.claims }) === true;
+    } catch {
+      return false;
+    }
+  };
+
+  it("same outcome and deciding rule, for every caller and item", () => {
+    fc.assert(
+      fc.property(fc.array(ruleArb, { minLength: 1, maxLength: 6 }), fc.array(itemArb, { minLength: 1, maxLength: 6 }), fc.boolean(), (rules, items, isDev) => {
+        const expressions = rules.map((rule) => ({ effect: rule.effect, expression: rule.atoms.join(" && ") }));
+        const policy = loadPolicyText(`rules:\n${expressions.map((r) => `- ${r.effect}: ${JSON.stringify(r.expression)}`).join("\n")}`);
+        const identity = caller(isDev ? ["dev"] : []);
+        const judge = decider(policy, identity);
+        for (const { kind, name, target } of items) {
+          // A resource URI of one reading only (a scheme, no escapes), and a tool called with arguments: no listing.
+          const item: PolicyItem = { kind, name: kind === "resource" ? `docs://${name}` : name, ...(target === undefined ? {} : { target }), ...(kind === "tool" ? { arguments: {} } : {}) };
+          const stop = expressions.findIndex((r) => (r.effect === "deny" && holds(r.expression, item, identity)) || (r.effect === "require" && !holds(r.expression, item, identity)));
+          const allow = expressions.findIndex((r) => r.effect === "allow" && holds(r.expression, item, identity));
+          const hasAllow = expressions.some((r) => r.effect === "allow");
+          const expected = stop >= 0 ? { allowed: false, rule: `p.yaml rules[${stop}]` } : !hasAllow ? { allowed: true, rule: undefined } : allow >= 0 ? { allowed: true, rule: `p.yaml rules[${allow}]` } : { allowed: false, rule: undefined };
+          expect(judge(item)).toMatchObject(expected);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
