@@ -13,7 +13,8 @@ import { UsageError } from "../usage-error.js";
 /** The gateway's default roles claim (ROLES_CLAIM). */
 export const DEFAULT_ROLES_CLAIM = "roles";
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object: not null, not a list. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

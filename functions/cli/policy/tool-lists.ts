@@ -13,15 +13,11 @@
 import { readFile } from "node:fs/promises";
 import type { LintFacts } from "../../policy/lint.js";
 import { UsageError } from "../usage-error.js";
-import { serverName } from "./identity-input.js";
+import { isPlainObject, serverName } from "./identity-input.js";
 
 /** The keys a tools/list result has (MCP `ListToolsResult`), and those of the JSON-RPC response holding one. */
 const TOOLS_LIST_KEYS = new Set(["tools", "nextCursor", "_meta"]);
 const RESPONSE_KEYS = new Set(["jsonrpc", "id", "result"]);
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 const only = (value: Record<string, unknown>, keys: ReadonlySet<string>) => Object.keys(value).every((key) => keys.has(key));
 

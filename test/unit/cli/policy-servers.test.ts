@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import explain, { parseExplainArgs } from "../../../functions/cli/policy/explain.js";
 import { describeItem, policyItem, resourceTemplateItem } from "../../../functions/cli/policy/identity-input.js";
 import policyTest from "../../../functions/cli/policy/test.js";
-import { TestFileError, parseTestFile } from "../../../functions/cli/policy/test-file.js";
 import { toolFacts } from "../../../functions/cli/policy/tool-lists.js";
 import { UsageError } from "../../../functions/cli/usage-error.js";
 import { parsePolicyDocument } from "../../../functions/policy/document.js";
@@ -93,35 +92,6 @@ describe("policy explain --server", () => {
 
 describe("policy test: a case's server", () => {
   const HEADER = "policy: multi-server.yaml\nidentities:\n  dev: { sub: jsmith, roles: [developer] }\ncases:\n";
-  const parse = (text: string) => parseTestFile("servers.test.yaml", text, dir);
-  function problems(text: string): readonly string[] {
-    try {
-      parse(text);
-    } catch (err) {
-      expect(err).toBeInstanceOf(TestFileError);
-      return (err as TestFileError).problems;
-    }
-    throw new Error(`accepted: ${text}`);
-  }
-
-  it("reads server: per case, and none where a case gives none", () => {
-    const file = parse(`${HEADER}  - { as: dev, tool: search_code, server: github, expect: allow }\n  - { as: dev, tool: search_code, expect: deny }`);
-    expect(file.cases.map((c) => c.server)).toEqual(["github", undefined]);
-  });
-
-  it("refuses a server name the gateway could not have, and an empty one, listing every problem", () => {
-    expect(problems(`${HEADER}  - { as: dev, tool: t, server: GitHub, expect: deny }\n  - { as: dev, tool: t, server: "", expect: deny }\n  - { as: dev, tool: t, server: 1, expect: deny }`)).toEqual([
-      `cases[0].server: "GitHub" ${NOT_A_SERVER_NAME}`,
-      "cases[1].server: must not be empty",
-      "cases[2].server: must be a server name",
-    ]);
-  });
-
-  it("lists server among the keys a case may have", () => {
-    expect(problems(`${HEADER}  - { as: dev, tool: t, servers: github, expect: deny }`)).toEqual([
-      'cases[0]: unknown key "servers" (allowed: name, as, claims, tool, prompt, resource, server, args, expect, rule)',
-    ]);
-  });
 
   it("runs cases against the example policy, each judged as an item of its server", async () => {
     const path = join(dir, "servers.test.yaml");

@@ -111,6 +111,20 @@ describe("parseTestFile", () => {
     expect(problems("policy: a.yaml\npolicy: b.yaml\ncases: []")[0]).toMatch(/^not valid YAML: duplicated mapping key at line 2, column 1/);
   });
 
+  it("reads a case's server, and none where a case gives none", () => {
+    const file = parse(`${HEADER}  - { as: boss, tool: search_code, server: github, expect: allow }\n  - { as: boss, tool: search_code, expect: deny }`);
+    expect(file.cases.map((c) => c.server)).toEqual(["github", undefined]);
+  });
+
+  it("refuses a server name the gateway could not have, and an empty one, listing every problem", () => {
+    const notAServerName = "is not a server name: a server name is 1 to 63 lower-case letters, digits and hyphens ([a-z0-9-]{1,63})";
+    expect(problems(`${HEADER}  - { as: boss, tool: t, server: GitHub, expect: deny }\n  - { as: boss, tool: t, server: "", expect: deny }\n  - { as: boss, tool: t, server: 1, expect: deny }`)).toEqual([
+      `cases[0].server: "GitHub" ${notAServerName}`,
+      "cases[1].server: must not be empty",
+      "cases[2].server: must be a server name",
+    ]);
+  });
+
   it("puts the file name in the error message", () => {
     expect(() => parse("cases: 1")).toThrow(/^policy\.test\.yaml: invalid test file:\n {2}/);
   });
