@@ -49,6 +49,10 @@ function selected(node: unknown, fields: ReadonlySet<string>): { base: ASTNode; 
   return typeof field === "string" && fields.has(field) ? { base, field } : undefined;
 }
 
+/**
+ * The fields that hold an item's name. Not `target`: that is the item's server, and a rule on it (`mcp.tool.target ==
+ * "github"`) holds for any name of that server's items, so it is filed for any name.
+ */
 const NAME_FIELDS = new Set(["name", "uri"]);
 
 /**
