@@ -198,17 +198,24 @@ export function createAggregatedEndpoint(options: AggregatedEndpointOptions) {
     const { cursor: _cursor, ...rest } = params;
     const targets = pending.map(([name]) => byName.get(name) as BackendServer);
     const cursors = new Map(pending);
-    const outcomes = await fanOut(req, session, targets, (server) => {
-      const cursor = cursors.get(server.name);
-      return withParams(message, { ...rest, ...(cursor !== undefined ? { cursor } : {}) });
-    });
+    const shape = MERGED_LISTS.get(method) as { prefixed: boolean };
+    // Resources keep their URIs: who owns one is read from every server's whole lists, so that a collision on
+    // another page (or one the caller may not see) is told apart as routing tells it (merge-lists.ts).
+    const [outcomes, lookup] = await Promise.all([
+      fanOut(req, session, targets, (server) => {
+        const cursor = cursors.get(server.name);
+        return withParams(message, { ...rest, ...(cursor !== undefined ? { cursor } : {}) });
+      }),
+      shape.prefixed ? undefined : resourceLookup(req, session),
+    ]);
     const pages: ServerPage[] = outcomes.map((o) => {
       if ("answer" in o) return { server: o.server, result: o.answer.answer.result };
       // A server without this kind of item says so with "method not found": it has none, and is not down.
       if (o.failure?.code === RpcCode.MethodNotFound) return { server: o.server, result: {} };
       return { server: o.server, unavailable: o.unavailable };
     });
-    const merged = mergeListPages(method, pages, (server) => allowsFor(req.judge, server, req.log));
+    const template = method === "resources/templates/list";
+    const merged = mergeListPages(method, pages, (server) => allowsFor(req.judge, server, req.log), lookup && ((id) => lookup(id, template)));
     req.log.countRemoved(merged.removed);
     const nextCursor = merged.pending.length > 0 ? await sealCursor(sessions, merged.pending as PendingPages, req.identity, method) : undefined;
     req.log.entry.decision ??= "allowed";
@@ -239,10 +246,11 @@ export function createAggregatedEndpoint(options: AggregatedEndpointOptions) {
     return found;
   }
 
-  async function resourceOwner(req: AggregatedRequest, session: AggregateSession | undefined, uri: string, template: boolean): Promise<BackendServer | undefined> {
+  /** Who owns each resource URI and template in this session (resource-owners.ts). */
+  function resourceLookup(req: AggregatedRequest, session: AggregateSession | undefined): Promise<(uri: string, template?: boolean) => string | undefined> {
     const targets = participants(session);
     const sessionKey = req.request.headers.get("mcp-session-id") ?? `stateless ${JSON.stringify([req.identity.claims.iss, req.identity.subject])}`;
-    const owner = await owners.ownerOf(
+    return owners.lookup(
       sessionKey,
       targets.map((s) => s.name),
       async (name): Promise<ListedResources | undefined> => {
@@ -253,9 +261,11 @@ export function createAggregatedEndpoint(options: AggregatedEndpointOptions) {
         ]);
         return uris === undefined && templates === undefined ? undefined : { uris: new Set(uris ?? []), templates: templates ?? [] };
       },
-      uri,
-      template,
     );
+  }
+
+  async function resourceOwner(req: AggregatedRequest, session: AggregateSession | undefined, uri: string, template: boolean): Promise<BackendServer | undefined> {
+    const owner = (await resourceLookup(req, session))(uri, template);
     return owner === undefined ? undefined : byName.get(owner);
   }
 

@@ -4,12 +4,17 @@
  * they are, in configuration order.
  *
  * Resources keep their URIs, so two servers may list the same one. The rule: a URI (or template) belongs to the
- * first server, in configuration order, that lists it; on a page both list it, the later server's entry is left out
- * and the result's `_meta` names it, so a collision is never a silent shadow. Reads are routed by the same rule
- * (resource-owners.ts), so a URI is always read from the first server listing it.
+ * first server, in configuration order, that lists it (resource-owners.ts, from every page of every server's lists,
+ * so a collision across pages is caught too; on one page, the first lister when the owner is not known). A later
+ * server's entry is left out and the result's `_meta` names it, so a collision is never a silent shadow. Reads are
+ * routed by the same rule, so a URI is always read from the server whose entry the client was shown.
+ * Ownership is decided before the policy: an owner's entry the caller may not see does not let another server's
+ * entry stand in for it (the read would go to the owner and be refused), and is not named either: the other entry is
+ * removed as a denied one is, so `_meta` never reveals an item the caller may not see.
  * A server that could not answer costs only its own items, and `_meta` names it with the reason.
  */
 import { filterListResults, type ItemPredicate } from "../mcp/list-filter.js";
+import type { PolicyItem } from "../policy/types.js";
 import { prefixedName } from "./prefixed-names.js";
 import type { PendingPages } from "./list-cursor.js";
 
@@ -46,12 +51,21 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * @param allows whether the caller may see an item of a server (the policy, with `target` set to the server).
+ * @param ownerOf the server a resource URI (or template) belongs to by every server's whole lists; undefined when not
+ *   known (a listing that could not be read), and then the first lister on this page owns it.
  */
-export function mergeListPages(method: string, pages: readonly ServerPage[], allows: (server: string) => ItemPredicate): MergedPage {
+export function mergeListPages(
+  method: string,
+  pages: readonly ServerPage[],
+  allows: (server: string) => ItemPredicate,
+  ownerOf: (id: string) => string | undefined = () => undefined,
+): MergedPage {
   const shape = MERGED_LISTS.get(method);
   if (!shape) throw new Error(`${method} is not a merged list`);
   const items: unknown[] = [];
+  /** The owner of each URI met on this page, and the URIs shown. */
   const owners = new Map<string, string>();
+  const shown = new Set<string>();
   const shadowed: Array<{ server: string; [field: string]: string }> = [];
   const unavailable: Array<{ server: string; reason: string }> = [];
   const pending: PendingPages = [];
@@ -61,26 +75,41 @@ export function mergeListPages(method: string, pages: readonly ServerPage[], all
       unavailable.push({ server: page.server, reason: page.unavailable });
       continue;
     }
-    const filtered = filterListResults({ result: page.result }, allows(page.server));
-    removed += filtered.removed;
-    const result = (filtered.message as { result: Record<string, unknown> }).result;
-    const listed = Array.isArray(result[shape.key]) ? (result[shape.key] as unknown[]) : [];
-    for (const item of listed) {
-      if (!isObject(item) || typeof item[shape.field] !== "string") continue;
-      const id = item[shape.field] as string;
-      if (shape.prefixed) {
-        items.push({ ...item, [shape.field]: prefixedName(page.server, id) });
-        continue;
+    if (shape.prefixed) {
+      const filtered = filterListResults({ result: page.result }, allows(page.server));
+      removed += filtered.removed;
+      const result = (filtered.message as { result: Record<string, unknown> }).result;
+      const listed = Array.isArray(result[shape.key]) ? (result[shape.key] as unknown[]) : [];
+      for (const item of listed) {
+        if (isObject(item) && typeof item[shape.field] === "string") items.push({ ...item, [shape.field]: prefixedName(page.server, item[shape.field] as string) });
       }
-      const owner = owners.get(id);
-      if (owner !== undefined) {
-        shadowed.push({ server: page.server, [shape.field]: id, ownedBy: owner });
-        continue;
+    } else {
+      // Unfiltered: who owns a URI does not depend on who may see it.
+      const listed = Array.isArray(page.result[shape.key]) ? (page.result[shape.key] as unknown[]) : [];
+      for (const item of listed) {
+        // Items without a readable URI are removed, as the list filter removes them (fail closed).
+        if (!isObject(item) || typeof item[shape.field] !== "string") {
+          removed++;
+          continue;
+        }
+        const id = item[shape.field] as string;
+        const policyItem: PolicyItem = shape.field === "uriTemplate" ? { kind: "resource", name: id, template: true } : { kind: "resource", name: id };
+        const owner = ownerOf(id) ?? owners.get(id) ?? page.server;
+        if (!owners.has(id)) owners.set(id, owner);
+        if (!allows(page.server)(policyItem)) {
+          removed++;
+        } else if (owner === page.server && !shown.has(id)) {
+          shown.add(id);
+          items.push(item);
+        } else if (owner === page.server || allows(owner)(policyItem)) {
+          shadowed.push({ server: page.server, [shape.field]: id, ownedBy: owner });
+        } else {
+          // The owner's entry is hidden from the caller: naming it as the owner would reveal it.
+          removed++;
+        }
       }
-      owners.set(id, page.server);
-      items.push(item);
     }
-    if (typeof result.nextCursor === "string") pending.push([page.server, result.nextCursor]);
+    if (typeof page.result.nextCursor === "string") pending.push([page.server, page.result.nextCursor]);
   }
   const meta = {
     ...(unavailable.length > 0 ? { [META_UNAVAILABLE]: unavailable } : {}),

@@ -39,19 +39,17 @@ export class ResourceOwners {
   constructor(private readonly now: () => number = Date.now) {}
 
   /**
-   * The server `uri` belongs to, or undefined when none lists it.
+   * Who owns what, by the session's listings: a function from a URI (or a template, with `template`) to the server it
+   * belongs to, or undefined when none lists it.
    * @param sessionKey what the listings are kept under: the client's session id, or the caller when stateless.
    * @param servers the session's servers, in configuration order.
    * @param list reads one server's listing; undefined when it could not answer (it then owns nothing).
-   * @param template the reference is a template as written (completion/complete's `ref/resource`), not a URI.
    */
-  async ownerOf(
+  async lookup(
     sessionKey: string,
     servers: readonly string[],
     list: (server: string) => Promise<ListedResources | undefined>,
-    uri: string,
-    template = false,
-  ): Promise<string | undefined> {
+  ): Promise<(uri: string, template?: boolean) => string | undefined> {
     let cached = this.listings.get(sessionKey);
     if (!cached || this.now() - cached.at > LISTING_MAX_AGE_MS) {
       const listed = Promise.all(servers.map(async (server) => [server, await list(server)] as const)).then((entries) => new Map(entries));
@@ -63,8 +61,24 @@ export class ResourceOwners {
       const listing = listings.get(server);
       return listing ? [[server, listing] as const] : [];
     });
-    if (template) return among.find(([, listing]) => listing.templates.includes(uri))?.[0];
-    return among.find(([, listing]) => listing.uris.has(uri))?.[0] ?? among.find(([, listing]) => listing.templates.some((t) => expandsFrom(t, uri)))?.[0];
+    return (uri, template = false) => {
+      if (template) return among.find(([, listing]) => listing.templates.includes(uri))?.[0];
+      return among.find(([, listing]) => listing.uris.has(uri))?.[0] ?? among.find(([, listing]) => listing.templates.some((t) => expandsFrom(t, uri)))?.[0];
+    };
+  }
+
+  /**
+   * The server `uri` belongs to, or undefined when none lists it (see lookup).
+   * @param template the reference is a template as written (completion/complete's `ref/resource`), not a URI.
+   */
+  async ownerOf(
+    sessionKey: string,
+    servers: readonly string[],
+    list: (server: string) => Promise<ListedResources | undefined>,
+    uri: string,
+    template = false,
+  ): Promise<string | undefined> {
+    return (await this.lookup(sessionKey, servers, list))(uri, template);
   }
 
   /** Forgets a session's listings (its servers said their resources changed). */

@@ -145,7 +145,9 @@ describe("the aggregated endpoint", () => {
       } while (cursor && pages < 50);
       expect(pages).toBeGreaterThan(1);
       expect(uris).toContain("docs://public/readme");
-      expect(uris).toContain("docs://internal/roadmap");
+      // docs lists docs://internal/roadmap first, so it is docs's, whose grants give it nobody: v2's entry (granted to
+      // analysts) does not stand in for it, since a read would go to docs and be refused (as the next test shows).
+      expect(uris).not.toContain("docs://internal/roadmap");
       expect(uris).toContain("demo://resource/static/document/features.md");
       for (const uri of PAGED_RESOURCES) expect(uris).toContain(uri);
       expect(uris.every((uri) => /^(docs:\/\/(public|internal)\/|demo:\/\/resource\/static\/document\/|paged:\/\/)/.test(uri))).toBe(true);
