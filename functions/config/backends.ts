@@ -21,9 +21,8 @@ import "../zod-messages.js";
 import type { Env } from "./env-schema.js";
 import { gatewayHeaderName, httpUrl, identityHeaderName } from "./env-schema.js";
 import type { SecretSource } from "./secret-source.js";
+import { SERVER_NAME } from "../policy/server-name.js";
 
-/** A server name: lower-case letters, digits and `-`, as in a DNS label. */
-export const SERVER_NAME = /^[a-z0-9-]{1,63}$/;
 const SERVER_NAME_RULE = "must be 1 to 63 lower-case letters, digits or - (no _: it separates the server from the tool on the aggregated endpoint)";
 
 /** The shorthand's server name when `MCP_BACKEND_NAME` is not set. */

@@ -7,6 +7,7 @@
  */
 import * as z from "zod/mini";
 import "../zod-messages.js";
+import { SERVER_NAME } from "../policy/server-name.js";
 
 export const DEFAULTS = {
   BACKEND_TIMEOUT_MS: 25_000,
@@ -89,7 +90,7 @@ const identityHeader = z.string().check(
 export const envSchema = z.object({
   /** Read by backends.ts, which also takes the list form `MCP_BACKENDS` instead. */
   MCP_BACKEND_URL: z.optional(httpUrl),
-  MCP_BACKEND_NAME: z.optional(z.string().check(z.regex(/^[a-z0-9-]{1,63}$/, { error: "must be 1 to 63 lower-case letters, digits or -" }))),
+  MCP_BACKEND_NAME: z.optional(z.string().check(z.regex(SERVER_NAME, { error: "must be 1 to 63 lower-case letters, digits or -" }))),
   /** Kept as text here; backends.ts reads the list and names each bad entry. */
   MCP_BACKENDS: z.optional(z.string()),
   BACKEND_TIMEOUT_MS: integer(1, 900_000, DEFAULTS.BACKEND_TIMEOUT_MS),
