@@ -214,6 +214,20 @@ export function createAggregatedEndpoint(options: AggregatedEndpointOptions) {
       if (o.failure?.code === RpcCode.MethodNotFound) return { server: o.server, result: {} };
       return { server: o.server, unavailable: o.unavailable };
     });
+    // A server that did not answer the session's initialize is missing from every list of the session: the first
+    // page says so, as it says of a server that did not answer this list.
+    const absent: ServerPage[] = params.cursor !== undefined || !session
+      ? []
+      : servers.flatMap((server) => {
+          const part = session.servers[server.name];
+          return part !== undefined && "unavailable" in part ? [{ server: server.name, unavailable: `did not answer initialize: ${part.unavailable}` }] : [];
+        });
+    if (absent.length > 0) {
+      const names = absent.map((page) => page.server);
+      req.log.entry.serversUnavailable = [...names, ...(req.log.entry.serversUnavailable ?? [])];
+      req.log.entry.reason = `${req.log.entry.reason ? `${req.log.entry.reason}; ` : ""}servers missing from this session: ${names.join(", ")}`;
+      pages.push(...absent);
+    }
     const template = method === "resources/templates/list";
     const merged = mergeListPages(method, pages, (server) => allowsFor(req.judge, server, req.log), lookup && ((id) => lookup(id, template)));
     req.log.countRemoved(merged.removed);
