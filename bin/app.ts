@@ -1,5 +1,6 @@
 /**
- * The CDK app: `npx cdk deploy -c issuer=... -c audience=... -c backendUrl=...`.
+ * The CDK app: `npx cdk deploy -c issuer=... -c audience=... -c backendUrl=...` (or, for several backend servers,
+ * `-c backends='[{"name":"github","url":"https://..."}, ...]'`).
  * Settings are validated before anything is built: an unknown, missing or malformed one stops synth with its name.
  */
 import { App, Validations } from "aws-cdk-lib";

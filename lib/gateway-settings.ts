@@ -6,8 +6,9 @@
  * a deployer types. Rules that only matter in AWS (no loopback addresses) are added here.
  */
 import { loadConfigFromEnv } from "../functions/config/gateway-config.js";
-import { isLoopbackUrl } from "../functions/config/loopback.js";
 import { ConfigError } from "../functions/errors.js";
+import { loopbackProblems } from "./backend-entries.js";
+import { backendSettingsFromContext, type BackendSetting } from "./backends-context.js";
 
 /** How clients reach the function. */
 export type FrontDoor =
@@ -33,8 +34,19 @@ export interface GatewaySettings {
    * (`<issuer>/.well-known/openid-configuration`, its `jwks_uri`).
    */
   jwksUri: string | undefined;
-  /** Context `backendUrl` (required): the backend MCP server's Streamable HTTP endpoint, reachable from the function. */
-  backendUrl: string;
+  /**
+   * Context `backendUrl`: the backend MCP server's Streamable HTTP endpoint, reachable from the function. Required
+   * unless `backends` lists several servers (never both).
+   */
+  backendUrl?: string;
+  /**
+   * Context `backends`: several backend MCP servers, as a JSON list of `{ name, url, timeoutMs?, credential?: { header,
+   * secretArn | ssmParameter }, identityHeaders?: { <header>: <claim> } }` (then leave `backendUrl` out). Each is
+   * served at `<McpEndpointUrl>/<name>` (the output McpServerEndpoints); a credential's secret (complete ARN) or
+   * SecureString parameter is readable by the function alone. A server's `token` needs the signing key, which only
+   * the construct takes (`backendToken.key`).
+   */
+  backends?: BackendSetting[];
   /** Context `policyPath`: the SSM path holding the policy documents. Default `/mcp-sso-gateway/<stack name>/policies`. */
   policyPath: string;
   /** Context `rolesClaim`: the claim holding the caller's roles. Default `roles`. */
@@ -88,8 +100,23 @@ const CONTEXT_FOR_ENV: Readonly<Record<string, string>> = {
   JWT_AUDIENCE: "audience",
   JWKS_URI: "jwksUri",
   MCP_BACKEND_URL: "backendUrl",
+  MCP_BACKENDS: "backends",
   POLICY_SSM_PATH: "policyPath",
   ROLES_CLAIM: "rolesClaim",
+};
+
+/**
+ * Variables that only construct props set → those props, for renaming runtime messages (several variables may be one
+ * prop: a message naming both names it once).
+ */
+const PROP_FOR_ENV: Readonly<Record<string, string>> = {
+  BACKEND_CREDENTIAL_HEADER: "backendCredential",
+  BACKEND_CREDENTIAL_SECRET_ID: "backendCredential",
+  BACKEND_CREDENTIAL_SSM_PARAMETER: "backendCredential",
+  BACKEND_TOKEN_HEADER: "backendToken.header",
+  BACKEND_TOKEN_CLAIMS: "backendToken.claims",
+  BACKEND_TOKEN_KEY_SECRET_ID: "backendToken.key",
+  BACKEND_TOKEN_KEY_SSM_PARAMETER: "backendToken.key",
 };
 
 /** The context keys the settings are read from (`settingsFromContext`). */
@@ -98,6 +125,7 @@ export const SETTING_KEYS = [
   "audience",
   "jwksUri",
   "backendUrl",
+  "backends",
   "policyPath",
   "rolesClaim",
   "frontDoor",
@@ -112,17 +140,25 @@ export const SETTING_KEYS = [
 ] as const satisfies ReadonlyArray<keyof GatewaySettings>;
 
 function renameToContextKeys(problem: string): string {
-  return problem.replace(/\b[A-Z][A-Z_]+(?=\b|\[)/g, (name) => (CONTEXT_FOR_ENV[name] ? `'${CONTEXT_FOR_ENV[name]}'` : name));
+  return problem
+    .replace(/\b[A-Z][A-Z_]+(?=\b|\[)/g, (name) => {
+      const renamed = CONTEXT_FOR_ENV[name] ?? PROP_FOR_ENV[name];
+      return renamed ? `'${renamed}'` : name;
+    })
+    .replace(/('[^']+') or \1/g, "$1");
 }
 
 export function defaultPolicyPath(stackName: string): string {
   return `/mcp-sso-gateway/${stackName.replace(/[^A-Za-z0-9_.-]/g, "-")}/policies`;
 }
 
-/** The function's environment for these settings (the variables `loadConfigFromEnv` reads). */
-export function functionEnvironment(settings: GatewaySettings): Record<string, string> {
+/**
+ * The function's environment for these settings (the variables `loadConfigFromEnv` reads). The `backends` list is not
+ * among them: the construct writes MCP_BACKENDS once its credentials are secrets and parameters (backends.ts).
+ */
+export function functionEnvironment(settings: SingleServerSettings): Record<string, string> {
   return {
-    MCP_BACKEND_URL: settings.backendUrl,
+    ...(settings.backendUrl ? { MCP_BACKEND_URL: settings.backendUrl } : {}),
     ...(settings.issuer ? { JWT_ISSUER: settings.issuer } : {}),
     ...(settings.audience.length > 0 ? { JWT_AUDIENCE: settings.audience.join(",") } : {}),
     ...(settings.jwksUri ? { JWKS_URI: settings.jwksUri } : {}),
@@ -151,11 +187,15 @@ function text(value: unknown): string | undefined {
  */
 export function settingsFromContext(context: (key: string) => unknown, stackName: string): GatewaySettings {
   const frontDoor = text(context("frontDoor")) ?? "functionUrl";
+  // A list from cdk.json is read as it is; String() would make "[object Object]" of it.
+  const backendsValue = typeof context("backends") === "object" ? context("backends") : text(context("backends"));
+  const backends = backendsValue === undefined || backendsValue === null ? undefined : backendSettingsFromContext(backendsValue);
   const settings: GatewaySettings = {
     issuer: text(context("issuer")) ?? "",
     audience: (text(context("audience")) ?? "").split(",").map((a) => a.trim()).filter((a) => a.length > 0),
     jwksUri: text(context("jwksUri")),
-    backendUrl: text(context("backendUrl")) ?? "",
+    backendUrl: text(context("backendUrl")),
+    backends: backends?.settings,
     policyPath: text(context("policyPath")) ?? defaultPolicyPath(stackName),
     rolesClaim: text(context("rolesClaim")),
     frontDoor: frontDoor as FrontDoor,
@@ -168,29 +208,37 @@ export function settingsFromContext(context: (key: string) => unknown, stackName
     corsAllowedOrigins: text(context("corsAllowedOrigins")),
     allowedHosts: text(context("allowedHosts")),
   };
-  validateSettings(settings);
+  validateSettings(settings, backends);
   return settings;
 }
 
+/** The settings but the `backends` list, whose form differs between context and the construct (backends.ts). */
+export type SingleServerSettings = Omit<GatewaySettings, "backends">;
+
+/** What the backends add to the settings: their variables, and what is wrong with them that the function cannot see. */
+export interface BackendCheck {
+  /** The variables the backends give the function: MCP_BACKENDS, or the one server's credential and token. */
+  environment: Readonly<Record<string, string>>;
+  /** Problems only the stack can see (a loopback server, a key nobody uses, a context-only field), each named. */
+  problems: readonly string[];
+}
+
 /** Throws ConfigError naming each bad setting (as the context keys `-c key=value` a deployer types). */
-export function validateSettings(settings: GatewaySettings): void {
+export function validateSettings(settings: SingleServerSettings, backend: BackendCheck = { environment: {}, problems: [] }): void {
   const problems: string[] = [];
   if (!FRONT_DOORS.includes(settings.frontDoor)) {
     problems.push(`'frontDoor' must be one of ${FRONT_DOORS.join(", ")}, not ${JSON.stringify(settings.frontDoor)}`);
   }
   try {
-    loadConfigFromEnv(functionEnvironment(settings));
+    loadConfigFromEnv({ ...functionEnvironment(settings), ...backend.environment });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems.map(renameToContextKeys));
   }
-  // The function runs in AWS: an address on the deployer's own machine can never be right there.
-  for (const [key, value] of [["jwksUri", settings.jwksUri], ["backendUrl", settings.backendUrl]] as const) {
-    if (value && URL.canParse(value) && isLoopbackUrl(new URL(value))) {
-      problems.push(`'${key}' points at a loopback address (${value}), which the deployed function cannot reach`);
-    }
-  }
+  problems.push(...backend.problems);
+  problems.push(...loopbackProblems("'jwksUri'", settings.jwksUri), ...loopbackProblems("'backendUrl'", settings.backendUrl));
   if (problems.length > 0) {
-    throw new ConfigError([...problems, "(settings come from cdk.json context or -c key=value flags)"]);
+    // Two variables of one prop (a credential's header and its secret) may say the same thing of it.
+    throw new ConfigError([...new Set(problems), "(settings come from cdk.json context or -c key=value flags)"]);
   }
 }

@@ -3,6 +3,7 @@ import { CfnOutput, Stack, Validations, type StackProps } from "aws-cdk-lib";
 import * as acm from "aws-cdk-lib/aws-certificatemanager";
 import * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
+import { backendServers } from "./backends-context.js";
 import type { DeploymentOptions } from "./deployment-options.js";
 import type { GatewaySettings } from "./gateway-settings.js";
 import { McpSsoGateway, type McpSsoGatewayProps } from "./mcp-sso-gateway.js";
@@ -20,10 +21,23 @@ export class GatewayStack extends Stack {
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id, props);
-    this.gateway = new McpSsoGateway(this, "Gateway", { ...props.settings, ...this.constructOptions(props.deployment ?? {}), ...props.gateway });
+    const { backends, ...settings } = props.settings;
+    this.gateway = new McpSsoGateway(this, "Gateway", {
+      ...settings,
+      backends: backends && backendServers(this, backends),
+      ...this.constructOptions(props.deployment ?? {}),
+      ...props.gateway,
+    });
     const { gateway } = this;
 
     new CfnOutput(this, "McpEndpointUrl", { value: gateway.mcpUrl, description: "Point MCP clients here" });
+    const serverUrls = Object.values(gateway.serverUrls);
+    if (serverUrls.length > 0) {
+      new CfnOutput(this, "McpServerEndpoints", {
+        value: serverUrls.join(","),
+        description: "Each backend server's own MCP endpoint (McpEndpointUrl/<name>), comma-separated, in the order of 'backends'",
+      });
+    }
     new CfnOutput(this, "ProtectedResourceMetadataUrl", { value: gateway.metadataUrl, description: "RFC 9728 document" });
     new CfnOutput(this, "PolicySsmPath", { value: gateway.policyPath, description: "Push policy documents under this path" });
     new CfnOutput(this, "FunctionName", { value: gateway.function.functionName, description: "The gateway's Lambda function" });

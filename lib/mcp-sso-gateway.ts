@@ -18,12 +18,14 @@ import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import { Construct } from "constructs";
 import { addAlarms } from "./alarms.js";
+import { backendPropsProblems, backendVariables, useBackends, type BackendServer } from "./backends.js";
 import { createFrontDoor, type CustomDomain, type FrontDoorResources, type Throttling } from "./front-door.js";
 import { FUNCTION_BUNDLING, FUNCTION_NODE_OPTIONS } from "./function-bundling.js";
-import { generatedSessionKey, useBackendCredential, useBackendToken, useSessionKey, type BackendCredential, type BackendToken } from "./function-secrets.js";
+import { generatedSessionKey, useSessionKey, type BackendCredential, type BackendToken } from "./function-secrets.js";
 import { functionEnvironment, validateSettings, type GatewaySettings } from "./gateway-settings.js";
 
 export type { BackendCredential, BackendToken } from "./function-secrets.js";
+export type { BackendServer, BackendServerToken } from "./backends.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DEFAULT_SEED_POLICY = fileURLToPath(new URL("../policies/stack-default.yaml", import.meta.url));
@@ -31,7 +33,14 @@ const DEFAULT_SEED_POLICY = fileURLToPath(new URL("../policies/stack-default.yam
 /** Name of the one policy parameter the stack owns, under the policy path. */
 export const SEED_PARAMETER_NAME = "stack-default";
 
-export interface McpSsoGatewayProps extends GatewaySettings {
+export interface McpSsoGatewayProps extends Omit<GatewaySettings, "backends"> {
+  /**
+   * Several backend MCP servers (then leave `backendUrl` out), each served at `<mcpUrl>/<name>` (`serverUrls`) with
+   * its own timeout, credential, identity headers and token. Each credential's secret or parameter is readable by the
+   * function alone, one grant each however many servers share it; tokens are signed with `backendToken.key`, and
+   * `backendCredential` (the single server's) is refused. Default: the single `backendUrl`.
+   */
+  backends?: BackendServer[];
   /** Memory of the function, in MB. Default 512 (more memory also means more CPU for token checks). */
   memorySize?: number;
   /**
@@ -39,7 +48,10 @@ export interface McpSsoGatewayProps extends GatewaySettings {
    * the streaming ones (function URL, REST).
    */
   timeout?: Duration;
-  /** How long the backend may take to send response headers. Default 25 s (HTTP API) or 60 s (streaming). */
+  /**
+   * How long the backend may take to send response headers; with `backends`, each server's default. Default 25 s
+   * (HTTP API) or 60 s (streaming).
+   */
   backendTimeout?: Duration;
   /** How long a loaded policy is used before SSM is read again. Default 60 seconds. */
   policyCacheTime?: Duration;
@@ -75,11 +87,12 @@ export interface McpSsoGatewayProps extends GatewaySettings {
   vpcSubnets?: ec2.SubnetSelection;
   /** Security groups of the function in `vpc`. */
   securityGroups?: ec2.ISecurityGroup[];
-  /** A credential the gateway sends to a protected backend. Default: none. */
+  /** A credential the gateway sends to a protected `backendUrl` (with `backends`, each server has its own). Default: none. */
   backendCredential?: BackendCredential;
   /**
    * A token the gateway mints per backend request, naming the caller, signed with a private JWK kept in `key` (a
    * secret or a SecureString parameter, readable by the function alone); its JWKS is served at /.well-known/jwks.json.
+   * With `backends`, give the key alone: each server's `token` names its header and claims.
    */
   backendToken?: BackendToken;
   /**
@@ -101,6 +114,8 @@ export class McpSsoGateway extends Construct {
   readonly mcpUrl: string;
   /** The RFC 9728 metadata URL the 401 challenge points at. */
   readonly metadataUrl: string;
+  /** Each server of `backends` by name: its MCP endpoint, `<mcpUrl>/<name>`. Empty with the single `backendUrl`. */
+  readonly serverUrls: Readonly<Record<string, string>>;
   readonly policyPath: string;
   /** Where the session key is kept. */
   readonly sessionKey: secretsmanager.ISecret | ssm.IParameter;
@@ -109,7 +124,7 @@ export class McpSsoGateway extends Construct {
 
   constructor(scope: Construct, id: string, props: McpSsoGatewayProps) {
     super(scope, id);
-    validateSettings(props);
+    validateSettings(props, { environment: backendVariables(props), problems: backendPropsProblems(props) });
     const frontDoor = props.frontDoor;
     const streaming = frontDoor !== "httpApi";
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
@@ -161,6 +176,7 @@ export class McpSsoGateway extends Construct {
     }
     this.mcpUrl = `${this.frontDoor.publicUrl}/mcp`;
     this.metadataUrl = `${this.frontDoor.publicUrl}/.well-known/oauth-protected-resource/mcp`;
+    this.serverUrls = Object.fromEntries((props.backends ?? []).map((server) => [server.name, `${this.mcpUrl}/${server.name}`]));
 
     const environment: Record<string, string> = {
       ...functionEnvironment(props),
@@ -171,8 +187,7 @@ export class McpSsoGateway extends Construct {
       NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
     };
     for (const [name, value] of Object.entries(environment)) this.function.addEnvironment(name, value);
-    if (props.backendCredential) useBackendCredential(this.function, props.backendCredential);
-    if (props.backendToken) useBackendToken(this.function, props.backendToken);
+    useBackends(this.function, props);
     this.sessionKey = props.sessionKey ?? generatedSessionKey(this);
     useSessionKey(this.function, this.sessionKey);
 
