@@ -89,7 +89,35 @@ describe("cdk synth", { timeout: 120_000 }, () => {
     const { code, output } = await synth({ issuer: REQUIRED.issuer });
     expect(code).not.toBe(0);
     expect(output).toContain("'audience' is required");
-    expect(output).toContain("'backendUrl' is required");
+    expect(output).toContain("'backendUrl' or 'backends' is required");
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it("succeeds with several servers from -c backends: MCP_BACKENDS for the function, each server's endpoint as an output", async () => {
+    const { backendUrl: _, ...oneServerless } = REQUIRED;
+    const backends = [
+      { name: "github", url: "https://github-mcp.internal/mcp", credential: { header: "X-Api-Key", secretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:github-mcp-key-AbC123" } },
+      { name: "jira", url: "https://jira-mcp.internal/mcp", timeoutMs: 10000 },
+    ];
+    const { code, output, dir } = await synth({ ...oneServerless, backends: JSON.stringify(backends) });
+    expect(output).not.toMatch(/error/i);
+    expect(code).toBe(0);
+    const template = JSON.parse(await readFile(join(dir, "McpSsoGateway.template.json"), "utf8")) as {
+      Resources: Record<string, { Type: string; Properties: { Environment?: { Variables: Record<string, unknown> } } }>;
+      Outputs: Record<string, unknown>;
+    };
+    const fn = Object.values(template.Resources).find((r) => r.Type === "AWS::Lambda::Function");
+    expect(JSON.parse(String(fn?.Properties.Environment?.Variables.MCP_BACKENDS))).toEqual([
+      { ...backends[0], credential: { header: "X-Api-Key", secretId: backends[0]?.credential?.secretArn } },
+      backends[1],
+    ]);
+    expect(template.Outputs).toHaveProperty("McpServerEndpoints");
+  });
+
+  it("refuses -c backendUrl beside -c backends, naming both, without a stack trace", async () => {
+    const { code, output } = await synth({ ...REQUIRED, backends: '[{"name":"a","url":"https://a.internal/mcp"}]' });
+    expect(code).not.toBe(0);
+    expect(output).toContain("'backendUrl' and 'backends' are both set");
     expect(output).not.toMatch(/\n\s+at /);
   });
 

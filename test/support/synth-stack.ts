@@ -8,7 +8,7 @@ import { McpSsoGateway, type McpSsoGatewayProps } from "../../lib/mcp-sso-gatewa
 
 export const FRONT_DOORS_UNDER_TEST = ["functionUrl", "httpApi", "restStreaming"] as const satisfies readonly FrontDoor[];
 
-export const SETTINGS: Omit<GatewaySettings, "frontDoor"> = {
+export const SETTINGS: Omit<GatewaySettings, "frontDoor" | "backends"> = {
   issuer: "https://login.microsoftonline.com/tenant-id/v2.0",
   audience: ["api://mcp-gateway", "11111111-2222-3333-4444-555555555555"],
   jwksUri: "https://login.microsoftonline.com/tenant-id/discovery/v2.0/keys",
@@ -28,9 +28,14 @@ export const TEST_ENV = { account: "111122223333", region: "eu-west-1" };
 
 /** The ready-made stack, as bin/app.ts makes it from context (with a region where the stack needs one, as there). */
 export function synthStack(frontDoor: FrontDoor, deployment: DeploymentOptions = {}, gateway?: GatewayStackProps["gateway"], id = `Test-${frontDoor}`): Synthesized {
+  return synthSettings({ ...SETTINGS, frontDoor }, deployment, gateway, id);
+}
+
+/** The ready-made stack with settings of the test's own (several backend servers...). */
+export function synthSettings(settings: GatewaySettings, deployment: DeploymentOptions = {}, gateway?: GatewayStackProps["gateway"], id = `Test-${settings.frontDoor}`): Synthesized {
   const app = new App();
   const env = needsRegion(deployment) ? TEST_ENV : undefined;
-  const stack = new GatewayStack(app, id, { settings: { ...SETTINGS, frontDoor }, deployment, gateway, env });
+  const stack = new GatewayStack(app, id, { settings, deployment, gateway, env });
   return { app, stack, template: Template.fromStack(stack) };
 }
 
