@@ -1,7 +1,7 @@
 /**
  * Every variant of the stack the project offers, synthesized and checked by AWS's CloudFormation linter (cfn-lint,
  * against CloudFormation's resource schemas): each front door, with and without a custom domain and WAF, in a VPC,
- * with every kind of credential, with tracing and capacity options. Zero errors; the warnings allowed are listed with
+ * with every kind of credential, with several backend servers, with tracing and capacity options. Zero errors; the warnings allowed are listed with
  * the reason each is right.
  */
 import { execFile } from "node:child_process";
@@ -14,7 +14,7 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { synthConstruct, synthStack } from "../support/synth-stack.js";
+import { SETTINGS, synthConstruct, synthSettings, synthStack } from "../support/synth-stack.js";
 
 const CERTIFICATE = { us: "arn:aws:acm:us-east-1:111122223333:certificate/abc" };
 
@@ -54,6 +54,29 @@ const VARIANTS: Record<string, () => App> = {
       sessionKey: ssm.StringParameter.fromSecureStringParameterAttributes(stack, "SessionKey", { parameterName: "/gw/session-key" }),
       policyKmsKey: kms.Key.fromKeyArn(stack, "Key", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
     })).app,
+  "functionUrl with several backend servers: a secret two of them share, an SSM parameter, a token signing key": () =>
+    synthConstruct("functionUrl", (stack) => {
+      const shared = new secretsmanager.Secret(stack, "SharedKey");
+      return {
+        backendUrl: undefined,
+        backendToken: { key: new secretsmanager.Secret(stack, "TokenKey") },
+        backends: [
+          { name: "github", url: "https://github-mcp.internal/mcp", credential: { header: "X-Api-Key", secret: shared } },
+          { name: "wiki", url: "https://wiki-mcp.internal/mcp", credential: { header: "X-Wiki-Key", secret: shared }, token: { header: "X-Gateway-Token" } },
+          { name: "jira", url: "https://jira-mcp.internal/mcp", credential: { header: "X-Api-Key", parameter: ssm.StringParameter.fromSecureStringParameterAttributes(stack, "JiraKey", { parameterName: "/gw/jira-key" }) } },
+        ],
+      };
+    }).app,
+  "restStreaming with several backend servers from context": () =>
+    synthSettings({
+      ...SETTINGS,
+      backendUrl: undefined,
+      frontDoor: "restStreaming",
+      backends: [
+        { name: "github", url: "https://github-mcp.internal/mcp", credential: { header: "X-Api-Key", secretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:github-mcp-key-AbC123" } },
+        { name: "jira", url: "https://jira-mcp.internal/mcp", timeoutMs: 10_000 },
+      ],
+    }).app,
 };
 
 /**
