@@ -121,7 +121,17 @@ const serverEntry = z.strictObject({
   url: httpUrl,
   timeoutMs: z.optional(z.int().check(z.gte(1), z.lte(900_000))),
   credential: z.optional(credentialEntry),
-  identityHeaders: z.optional(z.record(identityHeaderName, text)),
+  // Keys checked one by one, so the message names the header and says what is wrong with it.
+  identityHeaders: z.optional(
+    z.record(z.string(), text).check(
+      z.superRefine((record, ctx) => {
+        for (const header of Object.keys(record)) {
+          const checked = identityHeaderName.safeParse(header);
+          if (!checked.success) ctx.addIssue({ code: "custom", path: [header], message: checked.error.issues[0]?.message ?? "is not a header name" });
+        }
+      }),
+    ),
+  ),
   token: z.optional(tokenEntry),
 });
 
