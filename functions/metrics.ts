@@ -22,6 +22,11 @@ export const METRIC_NAMES = {
   authenticationFailures: "AuthenticationFailures",
   /** 502 and 504 answers: the backend was unreachable, too slow, or answered garbage. */
   backendErrors: "BackendErrors",
+  /**
+   * On the aggregated endpoint: servers that did not answer their part of a fan-out (an initialize, a list), whose
+   * items the answer lacks; the log line names them (`serversUnavailable`).
+   */
+  serversUnavailable: "ServersUnavailable",
   /** Items removed from list results by the policy. */
   listItemsRemoved: "ListItemsRemoved",
   /** Milliseconds from arrival to the end of the response. */
@@ -47,6 +52,7 @@ export function metricValues(entry: Readonly<AccessLogEntry>): MetricValue[] {
   if (status === 401) values.push({ name: METRIC_NAMES.authenticationFailures, unit: "Count", value: 1 });
   else if (entry.decision === "denied" && status < 500) values.push({ name: METRIC_NAMES.denials, unit: "Count", value: 1 });
   if (status === 502 || status === 504) values.push({ name: METRIC_NAMES.backendErrors, unit: "Count", value: 1 });
+  if (entry.serversUnavailable?.length) values.push({ name: METRIC_NAMES.serversUnavailable, unit: "Count", value: entry.serversUnavailable.length });
   if (entry.listItemsRemoved) values.push({ name: METRIC_NAMES.listItemsRemoved, unit: "Count", value: entry.listItemsRemoved });
   const dryRunDenials = (entry.dryRunDecision === "denied" ? 1 : 0) + (entry.dryRunListItemsRemoved ?? 0);
   if (dryRunDenials > 0) values.push({ name: METRIC_NAMES.dryRunDenials, unit: "Count", value: dryRunDenials });

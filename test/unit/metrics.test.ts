@@ -31,4 +31,8 @@ describe("metricValues", () => {
   it("sums the list items removed", () => {
     expect(names({ ...base, status: 200, decision: "filtered", listItemsRemoved: 7 })).toEqual({ Requests: 1, ListItemsRemoved: 7, Latency: 12.5 });
   });
+
+  it("counts the servers that did not answer their part of an aggregated answer", () => {
+    expect(names({ ...base, status: 200, decision: "allowed", serversUnavailable: ["jira", "docs"] })).toEqual({ Requests: 1, ServersUnavailable: 2, Latency: 12.5 });
+  });
 });
