@@ -50,6 +50,25 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * The result's own fields besides its items, from the servers' (2026-07-28 requires `resultType`, and lists may say
+ * how long they can be cached, and then must say both): `resultType` as the servers give it; when they give cache
+ * hints, the shortest `ttlMs` of them (the merged list is as fresh as its stalest part), 0 when a server is missing
+ * (a list without it is not to be kept), and `cacheScope` private, since the list is this caller's
+ * (mcp/result-hints.ts).
+ */
+function resultFields(pages: readonly ServerPage[], incomplete: boolean): Record<string, unknown> {
+  const answered = pages.flatMap((page) => ("result" in page ? [page.result] : []));
+  const resultType = answered.find((result) => typeof result.resultType === "string")?.resultType;
+  const ttls = answered.flatMap((result) => (typeof result.ttlMs === "number" ? [result.ttlMs] : []));
+  const scoped = answered.some((result) => "cacheScope" in result);
+  const hinted = ttls.length > 0 || scoped;
+  return {
+    ...(resultType !== undefined ? { resultType } : {}),
+    ...(hinted ? { ttlMs: incomplete || ttls.length === 0 ? 0 : Math.min(...ttls), cacheScope: "private" } : {}),
+  };
+}
+
+/**
  * @param allows whether the caller may see an item of a server (the policy, with `target` set to the server).
  * @param ownerOf the server a resource URI (or template) belongs to by every server's whole lists; undefined when not
  *   known (a listing that could not be read), and then the first lister on this page owns it.
@@ -116,7 +135,7 @@ export function mergeListPages(
     ...(shadowed.length > 0 ? { [META_SHADOWED]: shadowed } : {}),
   };
   return {
-    result: { [shape.key]: items, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) },
+    result: { [shape.key]: items, ...resultFields(pages, unavailable.length > 0), ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) },
     pending,
     removed,
     unavailable: unavailable.map((u) => u.server),
