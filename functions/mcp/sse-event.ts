@@ -53,31 +53,43 @@ const isDataLine = (line: string) => line.startsWith("data") && (line.length ===
 /** A data line's value: after `data:` and one optional space (a slice, not a copy, however long the line). */
 const dataValue = (line: string) => line.slice(line.startsWith("data: ") ? 6 : 5);
 
-/** Reads one complete event, its blank line included, and says what to pass on for it. */
-export function rewriteEvent(rawEvent: string, map: SseMessageMapper): EventOutcome {
+const isIdLine = (line: string) => line.startsWith("id") && (line.length === 2 || line[2] === ":");
+
+/** An id line's value: after `id:` and one optional space. */
+const idValue = (line: string) => line.slice(line.startsWith("id: ") ? 4 : 3);
+
+/**
+ * Reads one complete event, its blank line included, and says what to pass on for it.
+ * @param mapId rewrites the event's id (`id:` lines), when given; an event with an id is then always written again.
+ */
+export function rewriteEvent(rawEvent: string, map: SseMessageMapper, mapId?: (id: string) => string): EventOutcome {
   const lines = rawEvent.split(LINE_BREAK);
   if (!lines.every(isSseLine)) return UNREADABLE;
+  const newId = mapId && lines.some(isIdLine);
   const dataLines = lines.filter(isDataLine);
-  if (dataLines.length === 0) return KEEP;
-  const data = dataLines.length === 1 ? dataValue(dataLines[0] as string) : dataLines.map(dataValue).join("\n");
-  // Priming events (an id with empty data) carry no message and pass as they are.
-  if (data.trim() === "") return KEEP;
-  const reading = readJson(data);
-  // A message the gateway cannot read is one it cannot filter: it is dropped, never passed on unchecked.
-  if ("problem" in reading) return UNREADABLE;
-  // A key named twice is read here as its last occurrence; a client keeping the first would read another message,
-  // so the message is written again from what was judged even when the mapper leaves it alone.
-  const mapped = map(reading.value);
-  const replacement = mapped === undefined && reading.duplicateKeys ? reading.value : mapped;
-  if (replacement === undefined) return KEEP;
+  const data = dataLines.length === 0 ? "" : dataLines.length === 1 ? dataValue(dataLines[0] as string) : dataLines.map(dataValue).join("\n");
+  let replacement: unknown;
+  // Events without data, and priming events (an id with empty data), carry no message.
+  if (data.trim() !== "") {
+    const reading = readJson(data);
+    // A message the gateway cannot read is one it cannot filter: it is dropped, never passed on unchecked.
+    if ("problem" in reading) return UNREADABLE;
+    // A key named twice is read here as its last occurrence; a client keeping the first would read another message,
+    // so the message is written again from what was judged even when the mapper leaves it alone.
+    const mapped = map(reading.value);
+    replacement = mapped === undefined && reading.duplicateKeys ? reading.value : mapped;
+  }
+  if (replacement === undefined && !newId) return KEEP;
   const last = replacement instanceof LastEvent;
   const out: string[] = [];
   let dataWritten = false;
   // The last two "lines" are the empty ones the event's final line break and blank line leave.
   for (const line of lines.slice(0, -2)) {
-    if (!isDataLine(line)) out.push(line);
+    // An empty id resets the client's last event id; it stays what it is.
+    if (newId && isIdLine(line) && idValue(line) !== "") out.push(`id: ${mapId(idValue(line))}`);
+    else if (!isDataLine(line) || replacement === undefined) out.push(line);
     else if (!dataWritten) {
-      out.push(`data: ${JSON.stringify(last ? replacement.message : replacement)}`);
+      out.push(`data: ${JSON.stringify(last ? (replacement as LastEvent).message : replacement)}`);
       dataWritten = true;
     }
   }

@@ -27,6 +27,11 @@ export interface SseFilterOptions {
    * with (written as it is, so complete with its blank line), or undefined to end it without one.
    */
   onOversized?: () => string | undefined;
+  /**
+   * Rewrites every event's id (its `id:` lines; empty ids stay): the aggregated endpoint's ids name the server, so a
+   * client resuming with `Last-Event-ID` is sent back to it. Default: ids pass as they came.
+   */
+  mapEventId?: (id: string) => string;
 }
 
 const BYTE_ORDER_MARK = "\uFEFF";
@@ -91,7 +96,7 @@ export function createSseFilter(
       if (ended) return;
       for (const rawEvent of splitter.events(chunk)) {
         const event = decode(rawEvent);
-        emit(controller, rewriteEvent(event.text, map), () => (event.exact ? rawEvent : encoder.encode(event.text)));
+        emit(controller, rewriteEvent(event.text, map, options.mapEventId), () => (event.exact ? rawEvent : encoder.encode(event.text)));
         if (ended) return;
       }
       if (splitter.oversized) end(controller, options.onOversized?.());
@@ -103,7 +108,7 @@ export function createSseFilter(
       // An unterminated last event is never dispatched by clients. It is still filtered, and passed on unterminated
       // (as it came when unchanged), so the gateway never completes an event the backend did not.
       const event = decode(rest);
-      const outcome = rewriteEvent(`${event.text}\n\n`, map);
+      const outcome = rewriteEvent(`${event.text}\n\n`, map, options.mapEventId);
       const kept = () => (event.exact ? rest : encoder.encode(event.text));
       // Without its final line break, a rewritten event cannot be completed, whatever line breaks the original had;
       // but an event the gateway ends the stream with is its own, and complete.

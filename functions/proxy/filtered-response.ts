@@ -63,6 +63,8 @@ export interface ResponseFiltering {
    * returns the message itself when nothing changes. Default: none.
    */
   rewrite?: (message: unknown) => unknown;
+  /** Rewrites the id of each SSE event (the aggregated endpoint's `<server>:<id>`). Default: ids pass as they came. */
+  rewriteEventId?: (id: string) => string;
 }
 
 /**
@@ -176,6 +178,7 @@ async function sseResponse(upstream: UpstreamResponse, backendBody: ReadableStre
       },
       {
         maxEventBytes: filtering.maxMessageBytes,
+        mapEventId: filtering.rewriteEventId,
         onOversized: () => {
           log.entry.reason = `backend sent an SSE event larger than ${filtering.maxMessageBytes} bytes (MAX_BACKEND_MESSAGE_BYTES); the stream was ended`;
           if (answered) return undefined;

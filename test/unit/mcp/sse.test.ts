@@ -496,3 +496,22 @@ describe("createSseFilter: any stream, cut anywhere", () => {
     );
   });
 });
+
+describe("event ids rewritten (the aggregated endpoint's <server>:<id>)", () => {
+  const encoder = new TextEncoder();
+  const run = (text: string, map: SseMessageMapper = () => undefined) =>
+    new Response(new Blob([encoder.encode(text)]).stream().pipeThrough(createSseFilter(map, undefined, { mapEventId: (id) => `a:${id}` }))).text();
+
+  it("rewrites the id of events with data, of priming events and of events without data; keeps empty ids and the rest", async () => {
+    expect(await run('id: 7\nevent: message\ndata: {"jsonrpc":"2.0","method":"x"}\n\n')).toBe('id: a:7\nevent: message\ndata: {"jsonrpc":"2.0","method":"x"}\n\n');
+    expect(await run("id: 8\ndata:\n\n")).toBe("id: a:8\ndata:\n\n");
+    expect(await run("id:9\nretry: 100\n\n")).toBe("id: a:9\nretry: 100\n\n");
+    expect(await run("id\ndata: {}\n\n")).toBe("id\ndata: {}\n\n");
+    expect(await run(": comment\n\n")).toBe(": comment\n\n");
+  });
+
+  it("rewrites the id and the data of the same event together", async () => {
+    const out = await run('id: 1\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n', () => ({ jsonrpc: "2.0", id: 1, result: { changed: true } }));
+    expect(out).toBe('id: a:1\ndata: {"jsonrpc":"2.0","id":1,"result":{"changed":true}}\n\n');
+  });
+});
