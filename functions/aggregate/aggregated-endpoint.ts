@@ -36,7 +36,7 @@ import { MERGED_LISTS, mergeListPages, type ServerPage } from "./merge-lists.js"
 import { mergeEventStreams } from "./merged-streams.js";
 import { splitPrefixedName } from "./prefixed-names.js";
 import { ResourceOwners, type ListedResources } from "./resource-owners.js";
-import { serverRequestOrigin, withClientFacingId } from "./server-request-ids.js";
+import { clientFacingEventId, eventIdOrigin, serverRequestOrigin, withClientFacingId } from "./server-request-ids.js";
 
 export interface AggregatedEndpointOptions {
   servers: readonly BackendServer[];
@@ -323,6 +323,7 @@ export function createAggregatedEndpoint(options: AggregatedEndpointOptions) {
       answersPost: true,
       keepAliveMs: options.keepAliveMs,
       rewrite: (m) => withClientFacingId(m, server.name),
+      rewriteEventId: (id) => clientFacingEventId(server.name, id),
     });
     // The server's own session id is inside the client's; it never reaches the client bare.
     response.headers.delete("mcp-session-id");
@@ -416,7 +417,34 @@ export function createAggregatedEndpoint(options: AggregatedEndpointOptions) {
     return jsonResponse(errorResponse(message.id, RpcCode.MethodNotFound, `Method not found: ${method}`), 200);
   }
 
+  /**
+   * A stream resumed with `Last-Event-ID`: the server whose event it names is asked to replay after its own id, and
+   * its stream alone is the answer (another server never sees the id). An id the gateway did not write resumes
+   * nothing: the client gets the merged stream from now on.
+   */
+  async function resume(req: AggregatedRequest, session: AggregateSession | undefined, server: BackendServer, lastEventId: string): Promise<Response> {
+    req.log.entry.server = server.name;
+    const headers = [...(await headersFor(server, req, session)), ["last-event-id", lastEventId] as const];
+    const upstream = await forwardToBackend(req.request, undefined, server.config, headers, ["mcp-name", "mcp-method"]);
+    const response = await filteredResponse(upstream, {
+      allows: allowsFor(req.judge, server.name, req.log),
+      log: req.log,
+      carriesServerRequests: options.carriesServerRequests,
+      maxMessageBytes: options.maxMessageBytes,
+      answersPost: false,
+      keepAliveMs: options.keepAliveMs,
+      rewrite: (m) => withClientFacingId(m, server.name),
+      rewriteEventId: (id) => clientFacingEventId(server.name, id),
+    });
+    response.headers.delete("mcp-session-id");
+    return response;
+  }
+
   async function get(req: AggregatedRequest, session: AggregateSession | undefined): Promise<Response> {
+    const lastEventId = req.request.headers.get("last-event-id");
+    const origin = lastEventId === null ? undefined : eventIdOrigin(lastEventId, names);
+    const resumed = origin && participants(session).find((s) => s.name === origin.server);
+    if (origin && resumed) return resume(req, session, resumed, origin.id);
     type Opened = { server: BackendServer; upstream: UpstreamResponse } | { server: BackendServer; failed: string };
     const opened = await Promise.all(
       participants(session).map(async (server): Promise<Opened> => {
@@ -450,6 +478,7 @@ export function createAggregatedEndpoint(options: AggregatedEndpointOptions) {
         maxMessageBytes: options.maxMessageBytes,
         answersPost: false,
         rewrite: (m) => withClientFacingId(m, server),
+        rewriteEventId: (id) => clientFacingEventId(server, id),
       }),
       options.keepAliveMs,
     );

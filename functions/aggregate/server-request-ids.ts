@@ -4,6 +4,9 @@
  * the answer goes back to that server alone, under its own id. Two servers may use the same ids; the client sees
  * them apart. A client forging an id can reach only its own session with a server that never asked: the server
  * drops an answer to a request it did not send.
+ *
+ * The ids of the servers' SSE events are rewritten alike, `<server>:<the server's event id>`, so a client resuming a
+ * stream with `Last-Event-ID` is sent back to the server whose stream it was, with that server's own id.
  */
 import type { JsonRpcId } from "../mcp/jsonrpc.js";
 
@@ -40,4 +43,16 @@ export function withClientFacingId(message: unknown, server: string): unknown {
   }
   if (!isObject(message) || typeof message.method !== "string" || !("id" in message)) return message;
   return { ...message, id: clientFacingId(server, message.id as JsonRpcId) };
+}
+
+/** The SSE event id the client sees for server `server`'s event `id`. */
+export function clientFacingEventId(server: string, id: string): string {
+  return `${server}:${id}`;
+}
+
+/** The server and its own event id inside a client's `Last-Event-ID`; undefined for any id the gateway did not write. */
+export function eventIdOrigin(lastEventId: string, servers: ReadonlySet<string>): { server: string; id: string } | undefined {
+  const at = lastEventId.indexOf(":");
+  const server = lastEventId.slice(0, at);
+  return at > 0 && at < lastEventId.length - 1 && servers.has(server) ? { server, id: lastEventId.slice(at + 1) } : undefined;
 }

@@ -86,6 +86,24 @@ afterAll(async () => {
   await idp?.close();
 });
 
+describe("resumable streams through the aggregated endpoint", () => {
+  it("resumes a call whose stream the server closed mid-way: Last-Event-ID names the server, which alone is asked to replay, under its own id", async () => {
+    const session = await connect();
+    const before = { alpha: alpha.requests.length, beta: beta.requests.length, executed: beta.executed.length };
+    const result = await session.call("beta_progress_steps", { steps: 6, intervalMs: 50, breakAfter: 2 });
+    expect(resultText(result)).toBe("done after 6 steps");
+    expect(session.received.map((r) => (r.kind === "progress" ? r.progress : r.kind))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(beta.executed.length).toBe(before.executed + 1);
+    const resumes = beta.requests.slice(before.beta).filter((r) => r.httpMethod === "GET" && r.lastEventId !== undefined);
+    expect(resumes).toHaveLength(1);
+    // beta got its own event id back, not the client's beta:-prefixed one; alpha was never asked to resume anything.
+    expect(resumes[0]?.lastEventId).not.toMatch(/^beta:/);
+    expect(beta.events.some((event) => event.eventId === resumes[0]?.lastEventId)).toBe(true);
+    expect(alpha.requests.slice(before.alpha).filter((r) => r.lastEventId !== undefined)).toEqual([]);
+    expect(session.errors).toEqual([]);
+  });
+});
+
 describe("two interactive servers behind the aggregated endpoint", () => {
   it("delivers one server's progress and logging notifications, in order, then its result; the other server is not involved", async () => {
     const session = await connect();
