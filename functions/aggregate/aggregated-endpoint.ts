@@ -21,6 +21,7 @@ import type { JsonRpcPost } from "../core/read-body.js";
 import { authorizeBody, refusalResponse, type NotCarried } from "../core/authorize-messages.js";
 import type { Judge } from "../core/judge.js";
 import { RpcCode, errorResponse, type JsonRpcMessage } from "../mcp/jsonrpc.js";
+import { MERGED_ELSEWHERE } from "../mcp/sse.js";
 import type { ItemPredicate } from "../mcp/list-filter.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
 import { filteredResponse } from "../proxy/filtered-response.js";
@@ -76,6 +77,11 @@ const MAX_LISTING_PAGES = 20;
 const PREFIXED_METHODS = new Set(["tools/call", "prompts/get"]);
 /** Methods that name a resource by its URI (`params.uri`). */
 const RESOURCE_METHODS = new Set(["resources/read", "resources/subscribe", "resources/unsubscribe"]);
+/** Methods whose items are judged once routed, as their owner's (the first pass checks only their shape). */
+const ROUTED_METHODS = new Set([...PREFIXED_METHODS, ...RESOURCE_METHODS, "completion/complete", "subscriptions/listen"]);
+/** The list-changed kinds a listen (2026-07-28) may ask every server for. */
+const LISTEN_FLAGS = ["toolsListChanged", "promptsListChanged", "resourcesListChanged"] as const;
+const ACKNOWLEDGED = "notifications/subscriptions/acknowledged";
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -374,6 +380,127 @@ export function createAggregatedEndpoint(options: AggregatedEndpointOptions) {
     return upstream.response.status < 300 ? new Response(null, { status: 202 }) : jsonResponse(errorResponse(null, -32003, "Bad gateway: the MCP server did not take the answer"), 502);
   }
 
+  /** A name or URI no server owns, refused in the words of a denial. */
+  function refuseUnknown(req: AggregatedRequest, message: JsonRpcMessage, item: PolicyItem): Response {
+    req.log.entry[item.kind] = item.name;
+    req.log.entry.reason = `${item.kind} ${JSON.stringify(item.name)} belongs to no server of this endpoint`;
+    req.log.entry.decision = "denied";
+    req.log.write(200);
+    return jsonResponse(errorResponse(message.id, RpcCode.InvalidParams, `Unknown ${item.kind}: ${item.name}`), 200);
+  }
+
+  /**
+   * `subscriptions/listen` (2026-07-28): each resource it names goes to its owner and is judged as that server's (one
+   * no server owns, or the caller may not read, refuses the whole listen before any server is asked); list-changed
+   * kinds go to every server. The servers' streams are merged, their acknowledgements into one, sent first.
+   */
+  async function listen(req: AggregatedRequest, session: AggregateSession | undefined, message: JsonRpcMessage): Promise<Response> {
+    const params = message.params as Record<string, unknown>;
+    const wanted = params.notifications as Record<string, unknown>;
+    const uris = (wanted.resourceSubscriptions ?? []) as string[];
+    const owned = new Map<string, string[]>();
+    if (uris.length > 0) {
+      const ownerOf = await resourceLookup(req, session);
+      for (const uri of uris) {
+        const owner = ownerOf(uri);
+        if (owner === undefined) return refuseUnknown(req, message, { kind: "resource", name: uri });
+        owned.set(owner, [...(owned.get(owner) ?? []), uri]);
+      }
+    }
+    const flags = Object.fromEntries(LISTEN_FLAGS.filter((flag) => wanted[flag] === true).map((flag) => [flag, true]));
+    const targets = participants(session).filter((server) => Object.keys(flags).length > 0 || owned.has(server.name));
+    const messages = new Map(
+      targets.map((server) => {
+        const own = owned.get(server.name);
+        return [server.name, withParams(message, { ...params, notifications: { ...flags, ...(own ? { resourceSubscriptions: own } : {}) } })];
+      }),
+    );
+    for (const server of targets) {
+      const routedBody = { batch: false, messages: [messages.get(server.name) as JsonRpcMessage], duplicateKeys: false };
+      const judged = authorizeBody(routedBody, judgeFor(req.judge, server.name), req.log, options.notCarried);
+      if (!judged.allowed) return refusalResponse(judged, routedBody, req.log);
+    }
+    const opened = await Promise.all(
+      targets.map(async (server) => {
+        try {
+          const upstream = await forwardToBackend(req.request, JSON.stringify(messages.get(server.name)), server.config, await headersFor(server, req, session), ["last-event-id"]);
+          const ok = upstream.response.ok && (upstream.response.headers.get("content-type") ?? "").toLowerCase().startsWith("text/event-stream");
+          if (ok) return { server, upstream };
+          upstream.stopTimer();
+          await upstream.response.body?.cancel();
+          return { server, failed: `answered HTTP ${upstream.response.status}` };
+        } catch (err) {
+          return { server, failed: (err as Error).message };
+        }
+      }),
+    );
+    const streams = opened.flatMap((o) => ("upstream" in o && o.upstream ? [{ server: o.server, upstream: o.upstream }] : []));
+    const failed = opened.flatMap((o) => ("failed" in o ? [`${o.server.name}: ${o.failed}`] : []));
+    if (failed.length > 0) {
+      req.log.entry.serversUnavailable = opened.flatMap((o) => ("failed" in o ? [o.server.name] : []));
+      req.log.entry.reason = `servers did not take the listen: ${failed.join("; ")}`;
+    }
+    if (streams.length === 0) throw new UpstreamError(`no MCP server took the listen (${failed.join("; ")})`);
+    // Each server acknowledges what it will send; the client is told once, when every server has (or has ended).
+    const acknowledged = new Map<string, Record<string, unknown>>();
+    let answer: unknown;
+    let allAcknowledged: () => void = () => undefined;
+    const acknowledgements = new Promise<void>((resolve) => (allAcknowledged = resolve));
+    const settled = new Set<string>();
+    const settle = (server: string) => {
+      settled.add(server);
+      if (settled.size === streams.length) allAcknowledged();
+    };
+    const waitMs = Math.max(...streams.map((s) => s.server.config.timeoutMs));
+    const opening = Promise.race([acknowledgements, new Promise<void>((resolve) => setTimeout(resolve, waitMs).unref())]).then(() => {
+      const merged: Record<string, unknown> = {};
+      const honouredUris = new Set<unknown>();
+      for (const honoured of acknowledged.values()) {
+        for (const flag of LISTEN_FLAGS) if (honoured[flag] === true) merged[flag] = true;
+        if (Array.isArray(honoured.resourceSubscriptions)) for (const uri of honoured.resourceSubscriptions) honouredUris.add(uri);
+      }
+      // In the client's order, whichever server answered first.
+      if (honouredUris.size > 0) merged.resourceSubscriptions = uris.filter((uri) => honouredUris.has(uri));
+      // The servers name the subscription by the listen's id, which each got as the client sent it.
+      const meta = { "io.modelcontextprotocol/subscriptionId": message.id };
+      return `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", method: ACKNOWLEDGED, params: { notifications: merged, _meta: meta } })}\n\n`;
+    });
+    return mergeEventStreams(
+      streams,
+      req.log,
+      (server, log) => ({
+        allows: allowsFor(req.judge, server, log),
+        log,
+        carriesServerRequests: options.carriesServerRequests,
+        maxMessageBytes: options.maxMessageBytes,
+        answersPost: false,
+        rewrite: (m) => {
+          if (isObject(m) && m.method === ACKNOWLEDGED) {
+            const params = isObject(m.params) && isObject(m.params.notifications) ? m.params.notifications : {};
+            acknowledged.set(server, params);
+            settle(server);
+            return MERGED_ELSEWHERE;
+          }
+          // Each server's answer to the listen ends its part; the client gets one, when every part has ended.
+          if (isObject(m) && m.id === message.id && ("result" in m || "error" in m)) {
+            answer = m;
+            return MERGED_ELSEWHERE;
+          }
+          return withClientFacingId(m, server);
+        },
+        rewriteEventId: (id) => clientFacingEventId(server, id),
+      }),
+      options.keepAliveMs,
+      {
+        opening,
+        partEnded: settle,
+        closing: () => {
+          return answer === undefined ? undefined : `event: message\ndata: ${JSON.stringify(answer)}\n\n`;
+        },
+      },
+    );
+  }
+
   async function post(req: AggregatedRequest, session: AggregateSession | undefined): Promise<Response> {
     const body = (req.post as JsonRpcPost).parsed;
     if (body.batch) {
@@ -381,12 +508,13 @@ export function createAggregatedEndpoint(options: AggregatedEndpointOptions) {
     }
     const message = body.messages[0] as JsonRpcMessage;
     if (message.method === undefined) return answerServer(req, session, message);
-    // Disguised methods, tasks and what the front door cannot carry are refused as on every endpoint.
-    if (!PREFIXED_METHODS.has(message.method) && !RESOURCE_METHODS.has(message.method) && message.method !== "completion/complete") {
-      const verdict = authorizeBody(body, req.judge, req.log, options.notCarried);
-      if (!verdict.allowed) return refusalResponse(verdict, body, req.log);
-    }
+    // Disguised methods, tasks and what the front door cannot carry are refused as on every endpoint; items of routed
+    // methods are judged once their server is known, malformed references refused now, in the words every endpoint uses.
+    const routed = ROUTED_METHODS.has(message.method);
+    const verdict = authorizeBody(body, routed ? () => ({ allowed: true, rule: undefined, explanation: "judged once routed" }) : req.judge, req.log, options.notCarried);
+    if (!verdict.allowed) return refusalResponse(verdict, body, req.log);
     const method = message.method;
+    if (method === "subscriptions/listen") return listen(req, session, message);
     if (method === "initialize" || method === "server/discover") return handshake(req, message);
     if (MERGED_LISTS.has(method)) return mergedList(req, session, message);
     if (method === "ping") {
@@ -394,23 +522,14 @@ export function createAggregatedEndpoint(options: AggregatedEndpointOptions) {
       return jsonResponse({ jsonrpc: "2.0", id: message.id, result: {} }, 200);
     }
     if (method === "logging/setLevel" || message.id === undefined) return broadcast(req, session, message);
-    if (PREFIXED_METHODS.has(method) || RESOURCE_METHODS.has(method) || method === "completion/complete") {
-      // Malformed references are refused before routing, in the words every endpoint uses.
-      const shape = authorizeBody(body, () => ({ allowed: true, rule: undefined, explanation: "routing" }), req.log, options.notCarried);
-      if (!shape.allowed) return refusalResponse(shape, body, req.log);
-      const routed = await route(req, session, message);
-      if ("unknown" in routed) {
-        req.log.entry[routed.unknown.kind] = routed.unknown.name;
-        req.log.entry.reason = `${routed.unknown.kind} ${JSON.stringify(routed.unknown.name)} belongs to no server of this endpoint`;
-        req.log.entry.decision = "denied";
-        req.log.write(200);
-        return jsonResponse(errorResponse(message.id, RpcCode.InvalidParams, `Unknown ${routed.unknown.kind}: ${routed.unknown.name}`), 200);
-      }
-      const routedBody = { batch: false, messages: [routed.message], duplicateKeys: false };
-      const verdict = authorizeBody(routedBody, judgeFor(req.judge, routed.server.name), req.log, options.notCarried);
+    if (routed) {
+      const target = await route(req, session, message);
+      if ("unknown" in target) return refuseUnknown(req, message, target.unknown);
+      const routedBody = { batch: false, messages: [target.message], duplicateKeys: false };
+      const judged = authorizeBody(routedBody, judgeFor(req.judge, target.server.name), req.log, options.notCarried);
       // A denied item is refused under the name the client used, as one no server owns is.
-      if (!verdict.allowed) return refusalResponse({ allowed: false, responses: verdict.responses.map((r) => shownInRefusal(r, routed.shown)) }, routedBody, req.log);
-      return forward(req, session, routed.server, routed.message);
+      if (!judged.allowed) return refusalResponse({ allowed: false, responses: judged.responses.map((r) => shownInRefusal(r, target.shown)) }, routedBody, req.log);
+      return forward(req, session, target.server, target.message);
     }
     req.log.entry.reason = `method ${JSON.stringify(method)} is not served by the aggregated endpoint`;
     req.log.write(200);

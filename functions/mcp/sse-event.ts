@@ -12,8 +12,14 @@ export class LastEvent {
 }
 
 /**
+ * Returned by a mapper to take an event out of the stream because the gateway delivers what it said another way (the
+ * aggregated endpoint merges every server's acknowledgement of a listen into one). Never for hiding a message.
+ */
+export const MERGED_ELSEWHERE: unique symbol = Symbol("merged elsewhere");
+
+/**
  * Rewrites one parsed message; returns undefined to keep the event exactly as it came, a LastEvent to end the stream
- * with it, or anything else to replace the event's data.
+ * with it, MERGED_ELSEWHERE to leave it out, or anything else to replace the event's data.
  */
 export type SseMessageMapper = (message: unknown) => unknown;
 
@@ -42,7 +48,9 @@ export type EventOutcome =
   /** Replaced by `text`, with new data. */
   | { kind: "rewritten"; text: string }
   /** Replaced by `text`, which ends the stream. */
-  | { kind: "last"; text: string };
+  | { kind: "last"; text: string }
+  /** Left out: what it says reaches the client in another event (MERGED_ELSEWHERE). */
+  | { kind: "merged" };
 
 const KEEP: EventOutcome = { kind: "keep" };
 const UNREADABLE: EventOutcome = { kind: "unreadable" };
@@ -79,6 +87,7 @@ export function rewriteEvent(rawEvent: string, map: SseMessageMapper, mapId?: (i
     const mapped = map(reading.value);
     replacement = mapped === undefined && reading.duplicateKeys ? reading.value : mapped;
   }
+  if (replacement === MERGED_ELSEWHERE) return { kind: "merged" };
   if (replacement === undefined && !newId) return KEEP;
   const last = replacement instanceof LastEvent;
   const out: string[] = [];

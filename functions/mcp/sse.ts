@@ -12,7 +12,7 @@
 import { SseEventSplitter } from "./sse-event-splitter.js";
 import { rewriteEvent, type EventOutcome, type SseMessageMapper } from "./sse-event.js";
 
-export { LastEvent, isSseLine, type SseMessageMapper } from "./sse-event.js";
+export { LastEvent, MERGED_ELSEWHERE, isSseLine, type SseMessageMapper } from "./sse-event.js";
 
 export interface SseFilterOptions {
   /**
@@ -88,7 +88,7 @@ export function createSseFilter(
       if (bytes.length > 0) controller.enqueue(bytes);
     } else if (outcome.kind === "unreadable") onUnreadable();
     else if (outcome.kind === "rewritten") controller.enqueue(encoder.encode(outcome.text));
-    else end(controller, outcome.text);
+    else if (outcome.kind === "last") end(controller, outcome.text);
   };
 
   return new TransformStream({
