@@ -131,6 +131,19 @@ describe("the aggregated endpoint", () => {
     }
   });
 
+  it("answers ping itself, and sends logging/setLevel to every server", async () => {
+    const client = await connectClient(gateway.url, guest);
+    try {
+      const before = everything.received.length;
+      await expect(client.ping()).resolves.toEqual({});
+      expect(everything.received.slice(before).map((m) => m.method)).not.toContain("ping");
+      await expect(client.setLoggingLevel("warning")).resolves.toEqual({});
+      expect(everything.received.slice(before)).toContainEqual({ method: "logging/setLevel", params: { level: "warning" } });
+    } finally {
+      await client.close();
+    }
+  });
+
   it("pages through every server's resources with sealed cursors: the union of what each server lists and the policy allows", async () => {
     const client = await connectClient(gateway.url, analyst);
     try {
