@@ -13,7 +13,7 @@ export interface AccessLogEntry {
   tool?: string;
   prompt?: string;
   resource?: string;
-  /** The backend server the request went to (its configured name). */
+  /** The backend server whose item the request used (its configured name), whether it went there or was refused. */
   server?: string;
   /** On the aggregated endpoint: the servers that did not answer their part of a fan-out. */
   serversUnavailable?: string[];

@@ -58,6 +58,8 @@ async function post(call: AggregateCall): Promise<Response> {
   if (routed) {
     const target = await route(call, message);
     if ("unknown" in target) return refuseUnknown(call, message, target.unknown);
+    // The log names the server whose item it is, whether the call goes there or is refused.
+    call.log.entry.server = target.server.name;
     const routedBody = { batch: false, messages: [target.message], duplicateKeys: false };
     const judged = authorizeBody(routedBody, call.judgeOf(target.server.name), call.log, call.ctx.options.notCarried);
     // A denied item is refused under the name the client used, as one no server owns is.

@@ -126,6 +126,9 @@ describe("the aggregated endpoint", () => {
         await expect(client.callTool({ name, arguments: {} }), name).rejects.toMatchObject({ code: -32602, message: expect.stringContaining(`Unknown tool: ${name}`) });
       }
       expect([docs.executed.length, everything.executed.length, v2.executed.length]).toEqual([before.docs + 1, before.everything + 1, before.v2 + 1]);
+      // A denied call's log line names the server whose tool it was, and the server's own name for it.
+      await expect(client.callTool({ name: "docs_delete_everything", arguments: {} })).rejects.toMatchObject({ code: -32602 });
+      expect(gateway.logger.last()).toMatchObject({ server: "docs", tool: "delete_everything", decision: "denied" });
     } finally {
       await client.close();
     }
