@@ -33,6 +33,8 @@ export class SseEventSplitter {
    * is passed on with whatever follows it.
    */
   private afterCr = false;
+  /** The next event handed out opens with such an LF (see takeCrHalf). */
+  private crHalfAhead = false;
   private tooLarge = false;
 
   /** @param maxEventBytes the largest event accepted, in bytes, its blank line included. */
@@ -55,7 +57,11 @@ export class SseEventSplitter {
     let position = 0;
     if (this.afterCr) {
       this.afterCr = false;
-      if (chunk[0] === LF) position = 1;
+      if (chunk[0] === LF) {
+        position = 1;
+        // With nothing held, that CR ended an event: the LF opens the next one's bytes. (Held, it is inside one.)
+        this.crHalfAhead = this.heldBytes === 0;
+      }
     }
     let eventStart = 0;
     let lineStart = position;
@@ -92,6 +98,17 @@ export class SseEventSplitter {
     this.held.push(chunk.subarray(eventStart));
     this.heldBytes += chunk.length - eventStart;
     if (lineStart < chunk.length) this.lineOpen = true;
+  }
+
+  /**
+   * Whether the event just handed out (or the unterminated rest) opens with the LF of a CRLF whose CR ended the event
+   * before it, across chunks; asked once per event. Whoever writes that earlier event anew must drop the LF, or it
+   * would stand as a line of its own.
+   */
+  takeCrHalf(): boolean {
+    const ahead = this.crHalfAhead;
+    this.crHalfAhead = false;
+    return ahead;
   }
 
   /** The bytes of an event the stream ended before its blank line (empty if none), once the stream has ended. */

@@ -61,6 +61,9 @@ export function createSseFilter(
   const encoder = new TextEncoder();
   let atStreamStart = true;
   let ended = false;
+  // Whether the last event passed as it came: only then does the LF completing its CRLF, split off into the next
+  // chunk, belong in the stream (splitter.takeCrHalf).
+  let lastPassedAsCame = true;
 
   const decode = (bytes: Uint8Array): DecodedEvent => {
     let decoded: DecodedEvent;
@@ -83,6 +86,7 @@ export function createSseFilter(
 
   /** Passes on what `outcome` says for an event; `kept` is what passes when it is kept as it came. */
   const emit = (controller: TransformStreamDefaultController<Uint8Array>, outcome: EventOutcome, kept: () => Uint8Array) => {
+    lastPassedAsCame = outcome.kind === "keep";
     if (outcome.kind === "keep") {
       const bytes = kept();
       if (bytes.length > 0) controller.enqueue(bytes);
@@ -94,7 +98,8 @@ export function createSseFilter(
   return new TransformStream({
     transform(chunk, controller) {
       if (ended) return;
-      for (const rawEvent of splitter.events(chunk)) {
+      for (const splitEvent of splitter.events(chunk)) {
+        const rawEvent = splitter.takeCrHalf() && !lastPassedAsCame ? splitEvent.subarray(1) : splitEvent;
         const event = decode(rawEvent);
         emit(controller, rewriteEvent(event.text, map, options.mapEventId), () => (event.exact ? rawEvent : encoder.encode(event.text)));
         if (ended) return;
@@ -103,7 +108,8 @@ export function createSseFilter(
     },
     flush(controller) {
       if (ended) return;
-      const rest = splitter.unterminated();
+      const unterminated = splitter.unterminated();
+      const rest = splitter.takeCrHalf() && !lastPassedAsCame ? unterminated.subarray(1) : unterminated;
       if (rest.length === 0) return;
       // An unterminated last event is never dispatched by clients. It is still filtered, and passed on unterminated
       // (as it came when unchanged), so the gateway never completes an event the backend did not.

@@ -515,3 +515,29 @@ describe("event ids rewritten (the aggregated endpoint's <server>:<id>)", () => 
     expect(out).toBe('id: a:1\ndata: {"jsonrpc":"2.0","id":1,"result":{"changed":true}}\n\n');
   });
 });
+
+describe("a CRLF split across chunks after an event the gateway wrote anew", () => {
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  async function through(chunks: string[], map: SseMessageMapper): Promise<string> {
+    const source = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
+        controller.close();
+      },
+    });
+    return decoder.decode(new Uint8Array(await new Response(source.pipeThrough(createSseFilter(map))).arrayBuffer()));
+  }
+  const rewrite: SseMessageMapper = (message) => ({ ...(message as object), rewritten: true });
+
+  it("drops the LF whose CR ended a rewritten event, so no blank line of its own follows it", async () => {
+    expect(await through(['data: {"a":1}\r\n\r', "\n"], rewrite)).toBe('data: {"a":1,"rewritten":true}\n\n');
+    expect(await through(['data: {"a":1}\r\n\r', '\ndata: {"b":2}\r\n\r\n'], rewrite)).toBe('data: {"a":1,"rewritten":true}\n\ndata: {"b":2,"rewritten":true}\n\n');
+  });
+
+  it("keeps it after an event passed as it came, and inside an event still under way", async () => {
+    expect(await through(['data: {"a":1}\r\n\r', "\n"], () => undefined)).toBe('data: {"a":1}\r\n\r\n');
+    expect(await through(['data: {"a":1}\r', "\n\n"], () => undefined)).toBe('data: {"a":1}\r\n\n');
+    expect(await through(['data: {"a":1}\r', "\n\r\n"], rewrite)).toBe('data: {"a":1,"rewritten":true}\n\n');
+  });
+});
