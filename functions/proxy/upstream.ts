@@ -9,6 +9,7 @@
 import type { BackendConfig } from "../config/backends.js";
 import { ClientClosedRequestError, UpstreamError, UpstreamTimeoutError } from "../errors.js";
 import { readTextWithin } from "../http/bounded-text.js";
+import { sendToBackend } from "./backend-client.js";
 
 /**
  * Client headers passed to the backend as they came (`Mcp-Param-*` come checked, among the gateway's own; the
@@ -54,7 +55,9 @@ export async function forwardToBackend(
   extraHeaders: ReadonlyArray<readonly [string, string]> = [],
   omitHeaders: readonly string[] = [],
 ): Promise<UpstreamResponse> {
-  const timer = new AbortController();
+  // One controller for both ways a request ends early: the timer firing, and the client leaving.
+  const abort = new AbortController();
+  let timedOut = false;
   let rejectDeadline: (err: Error) => void = () => undefined;
   const deadline = new Promise<never>((_, reject) => {
     rejectDeadline = reject;
@@ -62,9 +65,13 @@ export async function forwardToBackend(
   deadline.catch(() => undefined);
   const timeout = setTimeout(() => {
     const error = new UpstreamTimeoutError(config.timeoutMs);
+    timedOut = true;
     rejectDeadline(error);
-    timer.abort(error);
+    abort.abort(error);
   }, config.timeoutMs);
+  const clientLeft = () => abort.abort(request.signal.reason);
+  if (request.signal.aborted) clientLeft();
+  else request.signal.addEventListener("abort", clientLeft, { once: true });
 
   const headers = pickHeaders(request.headers, REQUEST_HEADERS);
   // The body is the UTF-8 JSON the gateway judged; the backend is told exactly that, never the client's parameters.
@@ -73,19 +80,14 @@ export async function forwardToBackend(
   for (const [name, value] of extraHeaders) headers.set(name, value);
   let response: Response;
   try {
-    response = await fetch(config.url, {
-      method: request.method,
-      headers,
-      body,
-      signal: AbortSignal.any([timer.signal, request.signal]),
-      redirect: "manual",
-    });
+    response = await sendToBackend(config.url, { method: request.method, headers, body, signal: abort.signal });
   } catch (err) {
     clearTimeout(timeout);
-    if (timer.signal.aborted) throw timer.signal.reason as Error;
+    request.signal.removeEventListener("abort", clientLeft);
+    if (timedOut) throw new UpstreamTimeoutError(config.timeoutMs);
     if (request.signal.aborted) throw new ClientClosedRequestError({ cause: err });
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new UpstreamError(`backend unreachable: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+    const { code, message } = err as { code?: string; message?: string };
+    throw new UpstreamError(`backend unreachable: ${code ?? message}`, { cause: err });
   }
   return {
     response,

@@ -1,21 +1,85 @@
 /**
- * The gateway's own compute, with no socket in the way: while `work` runs, the global fetch answers requests to the
- * backend URL in-process with a canned answer (a real one the backend gave), and passes anything else on. The
- * gateway reaches its backend with the global fetch (functions/proxy/upstream.ts); `intercepted` counts the requests
- * answered here, so a change of that is seen (the figure is then not reported).
+ * The gateway's own compute, with no socket in the way: while `work` runs, connections to the backend's host and port
+ * are in-memory streams that answer every request with a canned answer (a real one the backend gave), as HTTP/1.1
+ * bytes, kept alive. The gateway reaches its backend with node:http (functions/proxy/backend-client.ts), so its own
+ * request writing and answer parsing are measured, the kernel's sockets not; `intercepted` counts the requests
+ * answered here, so a change of client is seen (the figure is then not reported).
  */
+import http from "node:http";
+import type { Socket } from "node:net";
+import { Duplex } from "node:stream";
+
+/** A connection that reads one request after another and answers each with `response`. */
+class CannedConnection extends Duplex {
+  private pending = Buffer.alloc(0);
+
+  constructor(
+    private readonly response: Buffer,
+    private readonly answered: () => void,
+  ) {
+    super();
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    for (;;) {
+      const headEnd = this.pending.indexOf("\r\n\r\n");
+      if (headEnd < 0) break;
+      const head = this.pending.subarray(0, headEnd).toString("latin1");
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? "0");
+      const end = headEnd + 4 + length;
+      if (this.pending.length < end) break;
+      this.pending = this.pending.subarray(end);
+      this.answered();
+      this.push(this.response);
+    }
+    done();
+  }
+
+  // What node:http asks of a socket besides reading and writing.
+  setKeepAlive(): this {
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setTimeout(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+}
+
 export async function withBackendInProcess<T>(backendUrl: string, answer: string, work: () => Promise<T>): Promise<{ value: T; intercepted: number }> {
-  const realFetch = globalThis.fetch;
+  const target = new URL(backendUrl);
+  const body = Buffer.from(answer);
+  const response = Buffer.concat([
+    Buffer.from(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\n\r\n`, "latin1"),
+    body,
+  ]);
   let intercepted = 0;
-  globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (url !== backendUrl) return realFetch(input, init);
-    intercepted++;
-    return new Response(answer, { status: 200, headers: { "content-type": "application/json" } });
+  const opened: CannedConnection[] = [];
+  const prototype = http.Agent.prototype as unknown as { createConnection: (options: { host?: string; port?: number | string }, callback?: unknown) => Socket };
+  const realCreate = prototype.createConnection;
+  prototype.createConnection = function (options, callback) {
+    if (String(options.port) === target.port && (options.host === target.hostname || options.host === target.hostname.replace(/^\[|\]$/g, ""))) {
+      const connection = new CannedConnection(response, () => intercepted++);
+      opened.push(connection);
+      return connection as unknown as Socket;
+    }
+    return realCreate.call(this, options, callback);
   };
   try {
     return { value: await work(), intercepted };
   } finally {
-    globalThis.fetch = realFetch;
+    prototype.createConnection = realCreate;
+    // Kept-alive canned connections must not answer anyone after this: the agent drops them as they close.
+    for (const connection of opened) connection.destroy();
   }
 }
