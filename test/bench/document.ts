@@ -34,6 +34,16 @@ function details(r: BenchResults): string[] {
     if (logged) out.push(`With logging and metrics on: ${fmt(logged.cpuUs, 0)} us, p50 ${fmt(logged.p50Ms, 3)} ms, p99 ${fmt(logged.p99Ms, 3)} ms.`);
     out.push("");
   }
+  const share = r.cpuShare?.cpuShare;
+  if (share) {
+    out.push(`### Warm, at ${share.share} of a CPU`, "");
+    const throttled = share.periods !== undefined && share.throttled !== undefined ? ` The kernel counted ${share.periods} CFS periods over the limited blocks, the quota running out in ${share.throttled} of them.` : "";
+    out.push(`Applied with: ${share.method}.${throttled}`, "");
+    out.push(table(["gateway invocations", "count", "p50 ms", "p99 ms", "mean ms", "CPU us/invocation"], [
+      ["free", share.invocations, fmt(share.unlimited.p50Ms), fmt(share.unlimited.p99Ms), fmt(share.unlimited.meanMs), fmt(share.unlimited.cpuUs, 0)],
+      [`at ${share.share} of a CPU`, share.invocations, fmt(share.limited.p50Ms), fmt(share.limited.p99Ms), fmt(share.limited.meanMs), fmt(share.limited.cpuUs, 0)],
+    ]), "");
+  }
   const profile = r.warm?.profile;
   if (profile) {
     out.push("### Where the gateway's CPU goes", "");

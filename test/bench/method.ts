@@ -73,6 +73,22 @@ node:crypto, 2048-bit key, the median over 11 batches of 200. The direct request
   with the V8 heap limits Lambda sets for a 256 MB function (see Memory below), so the heap is sized as it would be
   there.
 
+### Warm, at a Lambda's share of a CPU (test/bench/cpu-share.ts, cpu-limit.ts)
+
+Lambda gives a function a share of a CPU in proportion to its memory, enforced as a CPU quota. The warm benchmark's
+echo calls (same token, loopback backend, logging off) run once more in a process of their own, the gateway's
+invocations alone, after 300 warm-up pairs: 4 blocks of 250 with the process free alternating with 4 blocks of 250
+with it limited to 0.3 of one CPU, the order swapped every other round. The figure is the limited side's p50 minus
+the free side's; a quota mostly shows in the tail (a process that has used its share waits for the next period),
+so p99 is given too. The limit applies to that process only: the bench backend was started before it was limited,
+so it is not. How it is limited is the first of these that the machine allows, without elevated tools, and the
+page says which: a child cgroup (v2) with \`cpu.max\` "30000 100000"; else a child cgroup in the v1 \`cpu\`
+hierarchy with \`cpu.cfs_quota_us=30000\`, \`cpu.cfs_period_us=100000\` (the same CFS bandwidth control, and the
+period systemd's \`CPUQuota=30%\` uses), the process moved in and out by writing its pid to \`cgroup.procs\`, the
+cgroup removed at the end; else an approximation, a watchdog process that SIGSTOPs the process and SIGCONTs it,
+letting it run 3 ms of every 10 ms of wall time whether or not it needs the CPU (harsher than a quota, which only
+stops a process that has used its share).
+
 ### Cold start (test/bench/cold-start.ts, bundles.ts, init-servers.ts)
 
 - The bundle is built with esbuild exactly as \`NodejsFunction\` builds it from the \`bundling\` block of

@@ -2,7 +2,8 @@
  * `npm run bench`: the performance figures of the gateway, printed as a table, written to docs/performance.md with
  * the machine they ran on, and summed up in one last line:
  *
- *   bench: warm_ratio_p50=<x> init_ratio=<y> bundle_kb=<z> list_1000x200_ms=<w> sse_8mib_ratio=<v>
+ *   bench: warm_ratio_p50=<x> init_ratio=<y> bundle_kb=<z> list_1000x200_ms=<w> sse_8mib_ratio=<v> cpu_us=<u>
+ *          throughput_ratio=<t>
  *
  *   node --expose-gc --import tsx test/bench/run.ts [--only warm,cold-start,scale,sse,throughput,memory] [--quick]
  *                                                   [--write] [--profile-file path.cpuprofile] [--node current|path]
@@ -33,6 +34,9 @@ import { runSse, type SseOptions } from "./sse.js";
 import { currentLoad, describeMachine, type BenchNode } from "./stats.js";
 import { runThroughput, type ThroughputOptions } from "./throughput.js";
 import { runWarm, type WarmOptions } from "./warm.js";
+
+/** The share of one CPU the gateway's process is limited to for the "at a Lambda's share of a CPU" figure. */
+const CPU_SHARE = 0.3;
 
 const BENCHMARKS = ["warm", "cold-start", "scale", "sse", "throughput", "memory"] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
@@ -181,9 +185,11 @@ async function main(): Promise<void> {
     requests: quick ? 200 : mode === "echo" ? 2_000 : 1_000,
     warmup: quick ? 50 : 300,
     freshTokens: mode === "echo" ? (quick ? 50 : 300) : 0,
-    computeRequests: mode === "lists" ? 0 : quick ? 100 : 1_000,
+    computeRequests: mode === "lists" || mode === "cpu-share" ? 0 : quick ? 100 : 1_000,
     profileFile: values["profile-file"] === undefined ? undefined : resolve(values["profile-file"]),
     bundle: (await bundled()).lambda,
+    // About 7 s of blocks at 0.3 of a CPU and on this machine (the limited side runs at about a third of the speed).
+    cpuShare: mode === "cpu-share" ? { share: CPU_SHARE, rounds: quick ? 2 : 4, perRound: quick ? 50 : 250 } : undefined,
   } });
   try {
     if (selected("scale")) await step("scale (policy load, list filtering)", { kind: "scale" }, "scale", (v: BenchResults["scale"]) => (results.scale = v));
@@ -195,6 +201,7 @@ async function main(): Promise<void> {
       await step("warm (tools/call echo)", warm("echo"), "warm", (v: BenchResults["warm"]) => (results.warm = v));
       await step("warm (logging and metrics on)", warm("logging"), "logging", (v: BenchResults["logging"]) => (results.logging = v), { quietStdout: true });
       await step("warm (tools/list through the gateway)", warm("lists"), "lists", (v: BenchResults["lists"]) => (results.lists = v));
+      await step(`warm (at ${CPU_SHARE} of a CPU)`, warm("cpu-share"), "cpuShare", (v: BenchResults["cpuShare"]) => (results.cpuShare = v));
     }
     if (selected("memory")) {
       const job: Job = { kind: "memory", echoCalls: quick ? 200 : 2_000, listCalls: quick ? 20 : 100 };

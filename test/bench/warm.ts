@@ -13,6 +13,8 @@
  * - logging: the same echo calls with logging and metrics on, as deployed (output to /dev/null), and the same
  *            in-process measurement: what logging costs.
  * - lists:   a generated 200-rule policy, `tools/list` answered with 100 / 1,000 / 10,000 tools.
+ * - cpu-share: the echo calls (logging silenced), the gateway alone, in blocks alternately free and with this
+ *            process limited to a share of one CPU (cpu-share.ts), as Lambda limits a function by its memory.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,11 +28,12 @@ import { AUDIENCE, ISSUER, startIdentityProvider } from "../support/identity-pro
 import { startBenchBackend } from "./backend.js";
 import { BENCH_ROLES, BENCH_SUBJECT, ECHO_TEXT, clientHeaders, echoCall, generatedPolicy, toolsListCall } from "./fixtures.js";
 import { calibrate, type Calibration } from "./calibration.js";
+import { measureCpuShare, type CpuShareOptions, type CpuShareStats } from "./cpu-share.js";
 import { withBackendInProcess } from "./in-process-backend.js";
 import { profileWhile, type ProfileSummary } from "./profile.js";
 import { mean, percentile } from "./stats.js";
 
-export type WarmMode = "echo" | "logging" | "lists";
+export type WarmMode = "echo" | "logging" | "lists" | "cpu-share";
 
 export interface WarmOptions {
   mode: WarmMode;
@@ -45,6 +48,8 @@ export interface WarmOptions {
   profileFile?: string;
   /** The Lambda bundle to import (bundles.ts: buildBenchBundles), its source map beside it. */
   bundle: string;
+  /** cpu-share mode: the share and the blocks measured (`requests` is unused there). */
+  cpuShare?: CpuShareOptions;
 }
 
 export interface PairStats {
@@ -88,6 +93,8 @@ export interface WarmResult {
   profile?: ProfileSummary;
   /** The machine's yardsticks, measured after everything else (echo mode). */
   calibration?: Calibration;
+  /** Gateway latency free and at a share of one CPU (cpu-share mode). */
+  cpuShare?: CpuShareStats;
 }
 
 const DOMAIN = "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com";
@@ -215,6 +222,16 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
         const kept = (JSON.parse((gateway[0] as Sample).body) as { result: { tools: unknown[] } }).result.tools.length;
         result.lists.push({ tools, rules: LIST_RULES, kept, ...pairStats(gateway, straight) });
       }
+    } else if (options.mode === "cpu-share") {
+      if (!options.cpuShare) throw new Error("cpu-share mode needs its cpuShare options");
+      // The backend was started above, so it is not in the limited cgroup: only this process, the gateway's, is.
+      await alternate(options.warmup, (i) => echoCall(i), () => token, ECHO_TEXT);
+      globalThis.gc?.();
+      result.cpuShare = await measureCpuShare(async (i) => {
+        const sample = await viaGateway(echoCall(i), token);
+        check(sample, "gateway", ECHO_TEXT);
+        return sample;
+      }, options.cpuShare);
     } else {
       await alternate(options.warmup, (i) => echoCall(i), () => token, ECHO_TEXT);
       globalThis.gc?.();
@@ -228,7 +245,7 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
       }
     }
     result.maxRssMb = process.resourceUsage().maxRSS / 1024;
-    if (options.mode !== "lists" && options.computeRequests > 0) {
+    if ((options.mode === "echo" || options.mode === "logging") && options.computeRequests > 0) {
       const n = options.computeRequests;
       const answer = (await directCall(echoCall(0))).body;
       const { value, intercepted } = await withBackendInProcess(backend.url, answer, async () => {
