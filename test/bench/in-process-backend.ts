@@ -65,21 +65,24 @@ export async function withBackendInProcess<T>(backendUrl: string, answer: string
   ]);
   let intercepted = 0;
   const opened: CannedConnection[] = [];
-  const prototype = http.Agent.prototype as unknown as { createConnection: (options: { host?: string; port?: number | string }, callback?: unknown) => Socket };
-  const realCreate = prototype.createConnection;
-  prototype.createConnection = function (options, callback) {
-    if (String(options.port) === target.port && (options.host === target.hostname || options.host === target.hostname.replace(/^\[|\]$/g, ""))) {
-      const connection = new CannedConnection(response, () => intercepted++);
-      opened.push(connection);
-      return connection as unknown as Socket;
-    }
-    return realCreate.call(this, options, callback);
+  // An agent of its own: the client's agent may hold kept-alive connections to the real backend, which must not be
+  // what answers here.
+  const canned = new http.Agent({ keepAlive: true });
+  (canned as unknown as { createConnection: () => Socket }).createConnection = () => {
+    const connection = new CannedConnection(response, () => intercepted++);
+    opened.push(connection);
+    return connection as unknown as Socket;
   };
+  const realRequest = http.request;
+  const toBackend = (url: unknown) => url instanceof URL && url.origin === target.origin;
+  (http as unknown as { request: unknown }).request = (url: unknown, options?: http.RequestOptions, callback?: () => void) =>
+    toBackend(url) ? realRequest(url as URL, { ...options, agent: canned }, callback) : realRequest(url as URL, options ?? {}, callback);
   try {
     return { value: await work(), intercepted };
   } finally {
-    prototype.createConnection = realCreate;
-    // Kept-alive canned connections must not answer anyone after this: the agent drops them as they close.
+    (http as unknown as { request: unknown }).request = realRequest;
+    // Kept-alive canned connections must not answer anyone after this.
     for (const connection of opened) connection.destroy();
+    canned.destroy();
   }
 }
