@@ -6,14 +6,15 @@ export const GAPS = `## Targets not met, and why
 
 - **Gateway CPU per request (targets: 100 us besides the backend hop; per invocation with the backend answered
   in-process, 150 us, and 200 us with logging and metrics on) and the warm p50 ratio (target 1.15).** The profile
-  above shows where the time goes: about half is Node's own web objects and the second HTTP hop (undici \`fetch\`, web
-  streams, \`Request\`, \`Response\`, \`Headers\`, async context), about a tenth is Powertools and middy per
-  invocation (\`getStringFromEnv\` reads the environment on every call), and the gateway's own modules take 10-15 us
-  each. Token verification is gone from the warm path (the verified-token cache), and so is per-item rule evaluation
-  (the rule index). Reaching 100 us would mean a Lambda adapter that does not build web-standard
-  \`Request\`/\`Response\` objects and a backend client lighter than \`fetch\`: both go against the design (one
-  web-standard core, thin adapters), so they were not done. On Node 22 (the Lambda runtime) the same code costs 25-30%
-  less than on Node 20.
+  above shows where the time goes. The backend client is now node:http with kept-alive connections
+  (functions/proxy/backend-client.ts) instead of undici's \`fetch\`, which brought the p50 ratio from about 1.45 to
+  about 1.26 and the throughput ratio from about 0.35 to about 0.6. What remains is mostly Node's own web objects
+  (web streams, \`Request\`, \`Response\`, \`Headers\`: the core's contract), async context (Powertools' stores
+  make every promise tracked), Powertools and middy per invocation, and the gateway's modules at 10-15 us each. The
+  in-process figure now includes the HTTP client's own work (the backend answers at the connection, as bytes);
+  with \`fetch\` it was measured with the client stubbed out, so the two are not comparable. Next: JSON answers
+  read as bytes without a web stream (a web stream costs as much as the node:http exchange itself in isolation),
+  and async context only where Powertools needs it.
 - **Bundle without the AWS SDK (target 250 KB).** What remains is the CEL engine (about 83 KB, no smaller entry
   point), the YAML parser (about 45 KB; js-yaml is the smallest maintained full parser), zod/mini with its English
   messages (about 29 KB), Powertools logger and metrics (about 34 KB), aws-jwt-verify and jose (about 31 KB) and the
@@ -24,9 +25,9 @@ export const GAPS = `## Targets not met, and why
   "SSM + Secrets Manager clients only"), so the second client is not what is missing. A CPU profile of one gateway
   init (\`node --cpu-prof\` on the timer above, Node 20) put the rest in: evaluating the bundle itself (about
   35-55 ms), the first \`fetch\` loading undici for the keys (about 25 ms, paid at init instead of on the first
-  request), reading and compiling the policy (about 10 ms), source maps (about 12 ms with \`--enable-source-maps\`)
-  and garbage collection. None of these is a library that could be dropped; undici
-  would be loaded by the first request anyway.
+  request; aws-jwt-verify fetches the JWKS with it), reading and compiling the policy (about 10 ms), source maps
+  (about 12 ms with \`--enable-source-maps\`) and garbage collection. Lazy loading of the CEL engine and the YAML
+  parser, when a policy needs neither, is not done yet.
 - **Filtering a 1,000-tool list against 200 rules (target 2 ms).** The figure covers the whole list: \`JSON.parse\` of
   the backend's answer alone is 1.5-2.7 ms of it across runs on this machine (stated in the row), and re-serialising
   the filtered list another share. Judging the 1,000 tools against 200 rules takes under 1 ms. The same holds for

@@ -53,15 +53,16 @@ node:crypto, 2048-bit key, the median over 11 batches of 200. The direct request
 - Latency: \`performance.now()\` around \`await handler(event, context)\`, and around \`fetch\` + \`text()\`.
   p50 and p99 are nearest-rank percentiles; the ratios divide the gateway's percentile by the direct one.
 - CPU: \`process.cpuUsage()\` (user + system, every thread of the process) around each request, averaged.
-  "Besides the backend hop" = gateway CPU - direct CPU: the client side of the HTTP exchange (fetch, sockets) is in
-  both, the backend's CPU in neither.
+  "Besides the backend hop" = gateway CPU - direct CPU: the client side of an HTTP exchange (the gateway's node:http
+  client; the direct requests' fetch, a costlier client) is in both, the backend's CPU in neither.
 - Fresh token: 300 tokens minted beforehand (untimed), one per gateway invocation, alternating with direct
   requests. It shows the cost of verifying every token (RS256) with no verified-token reuse.
 - Logging and metrics on: the same in another process without the two variables (log level INFO, one access-log
   line and one EMF metrics line per invocation), stdout to /dev/null: 1,000 pairs, and the in-process measurement
   below. What logging costs is the difference of the two in-process figures, the steadier pair.
-- In-process backend: after the measured pairs, the global \`fetch\` (which the gateway uses to reach its backend)
-  answers requests to the backend URL in-process with a real answer of the backend; 300 warm-up and 1,000 measured
+- In-process backend: after the measured pairs, requests to the backend URL are sent over in-memory connections that
+  answer every request with a real answer of the backend, as HTTP/1.1 bytes (test/bench/in-process-backend.ts; the
+  gateway reaches its backend with node:http, whose request writing and answer parsing are thus measured); 300 warm-up and 1,000 measured
   invocations then show the gateway's own compute with no socket in the way (\`process.cpuUsage()\` per
   invocation, averaged). 1,000 more run under the V8 sampling profiler (\`node:inspector\`, 100 us interval,
   main thread), their events made beforehand; self time is summed by package or project file, and by function.
