@@ -124,6 +124,9 @@ export function createSessionBinding(source: SecretSource | undefined, logger: G
       if (dot <= 0 || !SEALED_MAC.test(encodedMac)) return undefined;
       const backendSessionId = clientSessionId.slice(0, dot);
       const mac = Buffer.from(encodedMac, "base64url");
+      // The last of 43 characters carries two bits no byte uses: only the one spelling the MAC encodes to is read,
+      // or four ids would open the same session (and an altered one still open it).
+      if (mac.toString("base64url") !== encodedMac) return undefined;
       // verify() compares in constant time, so the MAC cannot be found byte by byte from response timings.
       const valid = await crypto.subtle.verify("HMAC", (await currentKey()).mac, mac, macInput(backendSessionId, identity, server));
       return valid ? backendSessionId : undefined;
