@@ -91,7 +91,13 @@ export async function forwardToBackend(
   }
   return {
     response,
-    stopTimer: () => clearTimeout(timeout),
+    // Once the body is read, or streaming (a client leaving then cancels the stream, and the body with it), the
+    // client's signal need not reach this request: a kept-alive client connection keeps that signal, and whatever
+    // listens to it, for as long as it is open.
+    stopTimer: () => {
+      clearTimeout(timeout);
+      request.signal.removeEventListener("abort", clientLeft);
+    },
     deadline,
   };
 }
