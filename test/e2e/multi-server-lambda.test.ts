@@ -18,8 +18,8 @@ import { httpApiEvent, mcpPostRequest, type ClientRequest } from "../support/api
 import { startBackend, type TestBackend } from "../support/backend.js";
 import { BUFFERED_ENTRY, STREAMING_ENTRY } from "../support/function-bundle.js";
 import { functionUrlEvent } from "../support/function-url-event.js";
-import { INITIALIZE } from "../support/gateway.js";
-import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import { INITIALIZE, multiServerSettings } from "../support/gateway.js";
+import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 import type { Invocation } from "../support/lambda-runtime-api.js";
 import { startPagingBackend } from "../support/paging-backend.js";
 import { messagesIn } from "../support/raw-mcp.js";
@@ -58,20 +58,12 @@ async function createSessionKey(label: string): Promise<string> {
 }
 
 function functionEnvironment(sessionKeySecretId: string): Record<string, string> {
-  return {
-    MCP_BACKENDS: JSON.stringify([
-      { name: "docs", url: docs.url },
-      { name: "pages", url: pages.url },
-    ]),
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    JWKS_URI: idp.jwksUri,
-    POLICY_FILE: policyFile,
+  return multiServerSettings(idp, [{ name: "docs", url: docs.url }, { name: "pages", url: pages.url }], policyFile, {
     SESSION_KEY_SECRET_ID: sessionKeySecretId,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER as string,
     POWERTOOLS_SERVICE_NAME: "mcp-sso-gateway",
     POWERTOOLS_METRICS_NAMESPACE: "McpSsoGateway",
-  };
+  });
 }
 
 beforeAll(async () => {

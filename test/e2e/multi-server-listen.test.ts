@@ -4,13 +4,10 @@
  * other), judged as that server's; a resource the caller may not read, or no server owns, refuses the listen before
  * any server is asked; the servers' acknowledgements reach the client as one, and each server's updates reach it.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startGateway, type TestGateway } from "../support/gateway.js";
-import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import { multiServerSettings, startGateway, writeTempPolicy, type TestGateway } from "../support/gateway.js";
+import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 import { startV2Backend, type V2Backend } from "../support/v2-backend.js";
 
 const VERSION = "2026-07-28";
@@ -58,19 +55,8 @@ beforeAll(async () => {
       },
     }),
   ]);
-  const dir = await mkdtemp(join(tmpdir(), "multi-server-listen-"));
-  const policyFile = join(dir, "policy.yaml");
-  await writeFile(policyFile, POLICY);
-  gateway = await startGateway({
-    MCP_BACKENDS: JSON.stringify([
-      { name: "one", url: one.url },
-      { name: "two", url: two.url },
-    ]),
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    JWKS_URI: idp.jwksUri,
-    POLICY_FILE: policyFile,
-  });
+  const policyFile = await writeTempPolicy(POLICY, "multi-server-listen-");
+  gateway = await startGateway(multiServerSettings(idp, [{ name: "one", url: one.url }, { name: "two", url: two.url }], policyFile));
   tokens.operator = await idp.token({ subject: "olivia", claims: { roles: ["operator"] }, expiresIn: "1h" });
   tokens.guest = await idp.token({ subject: "gus", expiresIn: "1h" });
 }, 60_000);

@@ -13,28 +13,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEverything, type EverythingServer } from "../support/everything-server.js";
-import { startGateway, type TestGateway } from "../support/gateway.js";
-import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import { multiServerSettings, startGateway, type TestGateway } from "../support/gateway.js";
+import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 import { MODERN_VERSION, connectMatrixClient, listResults, type ClientGeneration, type ListKind, type MatrixClient } from "../support/matrix-clients.js";
 import { LIST_ITEMS, USERS, allowedItem, writeMatrixPolicy, type MatrixUser } from "../support/matrix-policy.js";
+import { ALLOWED, DENIED, LISTS, VERSIONS, type MatrixServer, type ToolCall } from "../support/matrix-cases.js";
 import { startV2Backend, type V2Backend } from "../support/v2-backend.js";
 
-type Server = "everything" | "v2";
+type Server = MatrixServer;
 const SERVERS: readonly Server[] = ["everything", "v2"];
-interface ToolCall {
-  name: string;
-  arguments: Record<string, unknown>;
-}
-
-const VERSIONS = ["2025-03-26", "2025-06-18", "2025-11-25", MODERN_VERSION];
-const LISTS: ListKind[] = ["tools", "prompts", "resources", "resourceTemplates"];
-const ECHO: ToolCall = { name: "echo", arguments: { message: "héllo ✓" } };
-const CALLS: Record<Server, { analystOnly: ToolCall; nobody: ToolCall }> = {
-  everything: { analystOnly: { name: "get-sum", arguments: { a: 2, b: 40 } }, nobody: { name: "get-env", arguments: {} } },
-  v2: { analystOnly: { name: "add", arguments: { a: 2, b: 40 } }, nobody: { name: "delete_everything", arguments: {} } },
-};
-const ALLOWED: Record<MatrixUser["name"], (server: Server) => ToolCall> = { analyst: (s) => CALLS[s].analystOnly, guest: () => ECHO };
-const DENIED: Record<MatrixUser["name"], (server: Server) => ToolCall> = { analyst: (s) => CALLS[s].nobody, guest: (s) => CALLS[s].analystOnly };
 
 interface Cell {
   client: ClientGeneration;
@@ -64,16 +51,7 @@ function byKey(kind: ListKind) {
 beforeAll(async () => {
   [idp, everything, v2] = await Promise.all([startIdentityProvider(), startEverything(), startV2Backend()]);
   const policyFile = await writeMatrixPolicy(await mkdtemp(join(tmpdir(), "multi-server-matrix-")));
-  gateway = await startGateway({
-    MCP_BACKENDS: JSON.stringify([
-      { name: "everything", url: everything.url },
-      { name: "v2", url: v2.url },
-    ]),
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    JWKS_URI: idp.jwksUri,
-    POLICY_FILE: policyFile,
-  });
+  gateway = await startGateway(multiServerSettings(idp, [{ name: "everything", url: everything.url }, { name: "v2", url: v2.url }], policyFile));
 }, 60_000);
 afterAll(async () => {
   await gateway?.close();

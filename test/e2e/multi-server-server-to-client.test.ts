@@ -6,15 +6,12 @@
  * notifications. Then a gateway with a server that is down and one that is slow at its lists: they cost only their
  * own items, lists name them, the access log names them, and the other servers work.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startBackend, type TestBackend } from "../support/backend.js";
 import { startDelayingProxy, type DelayingProxy } from "../support/delaying-proxy.js";
-import { MCP_HEADERS, startGateway, type TestGateway } from "../support/gateway.js";
-import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import { MCP_HEADERS, multiServerSettings, startGateway, writeTempPolicy, type TestGateway } from "../support/gateway.js";
+import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 import { INTERACTIVE_ROLE, INTERACTIVE_TOOLS, LATE_TOOLS, startInteractiveBackend, type InteractiveBackend } from "../support/interactive-backend.js";
 import { ELICITED, ROOTS, SAMPLING_MODEL, connectInteractiveClient, expectedReceived, resultText, type InteractiveClient } from "../support/interactive-client.js";
 import { freePort } from "../support/ports.js";
@@ -63,15 +60,13 @@ async function connect(url = gateway.url): Promise<InteractiveClient & { wire: W
   return Object.assign(client, { wire });
 }
 
-function settings(backends: unknown[]): Record<string, string> {
-  return { MCP_BACKENDS: JSON.stringify(backends), JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWKS_URI: idp.jwksUri, POLICY_FILE: policyFile };
+function settings(backends: ReadonlyArray<{ name: string; url: string } & Record<string, unknown>>): Record<string, string> {
+  return multiServerSettings(idp, backends, policyFile);
 }
 
 beforeAll(async () => {
   [idp, alpha, beta] = await Promise.all([startIdentityProvider(), startInteractiveBackend(), startInteractiveBackend()]);
-  const dir = await mkdtemp(join(tmpdir(), "multi-server-s2c-"));
-  policyFile = join(dir, "policy.yaml");
-  await writeFile(policyFile, POLICY);
+  policyFile = await writeTempPolicy(POLICY, "multi-server-s2c-");
   gateway = await startGateway(settings([{ name: "alpha", url: alpha.url }, { name: "beta", url: beta.url }]));
   ada = await idp.token({ subject: "ada", claims: { roles: [INTERACTIVE_ROLE] }, expiresIn: "1h" });
 });

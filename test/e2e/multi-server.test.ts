@@ -4,15 +4,12 @@
  * client and the Inspector CLI list, call and page, with a policy that names servers (`mcp.tool.target` and native
  * `servers:` grants). Assertions are on what each backend executed, not only on what the client saw.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type TestBackend } from "../support/backend.js";
 import { startEverything, type EverythingServer } from "../support/everything-server.js";
-import { MCP_HEADERS, connectClient, startGateway, type TestGateway } from "../support/gateway.js";
-import { AUDIENCE, ISSUER, startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
+import { MCP_HEADERS, connectClient, multiServerSettings, startGateway, writeTempPolicy, type TestGateway } from "../support/gateway.js";
+import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 import { parseJsonOutput, runInspectorCli } from "../support/inspector.js";
 import { PAGED_RESOURCES, startPagingBackend } from "../support/paging-backend.js";
 import { startV2Backend, type V2Backend } from "../support/v2-backend.js";
@@ -62,27 +59,19 @@ async function allToolNames(client: Client): Promise<string[]> {
 }
 
 function settings(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    MCP_BACKENDS: JSON.stringify([
-      { name: "docs", url: docs.url },
-      { name: "everything", url: everything.url },
-      { name: "v2", url: v2.url },
-      { name: "pages", url: pages.url },
-    ]),
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    JWKS_URI: idp.jwksUri,
-    POLICY_FILE: policyFile,
-    ...extra,
-  };
+  const servers = [
+    { name: "docs", url: docs.url },
+    { name: "everything", url: everything.url },
+    { name: "v2", url: v2.url },
+    { name: "pages", url: pages.url },
+  ];
+  return multiServerSettings(idp, servers, policyFile, extra);
 }
 
 beforeAll(async () => {
   idp = await startIdentityProvider();
   [docs, everything, v2, pages] = await Promise.all([startBackend(), startEverything(), startV2Backend(), startPagingBackend()]);
-  const dir = await mkdtemp(join(tmpdir(), "multi-server-"));
-  policyFile = join(dir, "policy.yaml");
-  await writeFile(policyFile, POLICY);
+  policyFile = await writeTempPolicy(POLICY, "multi-server-");
   gateway = await startGateway(settings());
   guest = await idp.token({ subject: "guest" });
   analyst = await idp.token({ subject: "ann", claims: { roles: ["analyst"] } });

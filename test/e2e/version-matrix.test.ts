@@ -29,37 +29,15 @@ import {
   type MatrixClient,
 } from "../support/matrix-clients.js";
 import { USERS, allowedItem, writeMatrixPolicy, type MatrixUser } from "../support/matrix-policy.js";
+import { ALLOWED, DENIED, LISTS, VERSIONS, type MatrixServer, type ToolCall } from "../support/matrix-cases.js";
 import { HEADER_TOOL, startV2Backend, type V2Backend } from "../support/v2-backend.js";
 
-type ServerGeneration = "everything" | "v2";
+type ServerGeneration = MatrixServer;
 interface Cell {
   client: ClientGeneration;
   server: ServerGeneration;
   version: string;
 }
-interface ToolCall {
-  name: string;
-  arguments: Record<string, unknown>;
-}
-
-const VERSIONS = ["2025-03-26", "2025-06-18", "2025-11-25", MODERN_VERSION];
-const LISTS: ListKind[] = ["tools", "prompts", "resources", "resourceTemplates"];
-const ECHO: ToolCall = { name: "echo", arguments: { message: "héllo ✓" } };
-
-/** Per server: a tool only analysts may call, and one nobody may call (both exist on the server). */
-const CALLS: Record<ServerGeneration, { analystOnly: ToolCall; nobody: ToolCall }> = {
-  everything: { analystOnly: { name: "get-sum", arguments: { a: 2, b: 40 } }, nobody: { name: "get-env", arguments: {} } },
-  v2: { analystOnly: { name: "add", arguments: { a: 2, b: 40 } }, nobody: { name: "delete_everything", arguments: {} } },
-};
-const ALLOWED: Record<MatrixUser["name"], (server: ServerGeneration) => ToolCall> = {
-  analyst: (server) => CALLS[server].analystOnly,
-  guest: () => ECHO,
-};
-const DENIED: Record<MatrixUser["name"], (server: ServerGeneration) => ToolCall> = {
-  analyst: (server) => CALLS[server].nobody,
-  guest: (server) => CALLS[server].analystOnly,
-};
-
 /** Why a cell cannot be negotiated even without the gateway; undefined when it can. */
 function notApplicable({ client, server, version }: Cell): string | undefined {
   if (version !== MODERN_VERSION) return undefined;

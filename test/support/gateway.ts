@@ -2,6 +2,9 @@
  * Starts the real gateway (configuration from environment-style settings, local adapter, started as `serve` starts
  * it) and collects its log lines.
  */
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -85,6 +88,26 @@ export const POLICIES = {
   walkthrough: fileURLToPath(new URL("../../policies/walkthrough.yaml", import.meta.url)),
   allowAll: fileURLToPath(new URL("../../policies/allow-all.yaml", import.meta.url)),
 } as const;
+
+/**
+ * Gateway settings for several backend servers (`MCP_BACKENDS`, entries as given: a name and URL, and any option of
+ * an entry), the test identity provider (walkthrough issuer and audience) and a policy file, plus extras.
+ */
+export function multiServerSettings(
+  idp: { jwksUri: string },
+  servers: ReadonlyArray<{ name: string; url: string } & Record<string, unknown>>,
+  policyFile: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return { MCP_BACKENDS: JSON.stringify(servers), JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWKS_URI: idp.jwksUri, POLICY_FILE: policyFile, ...extra };
+}
+
+/** Writes a policy document into a fresh temporary directory and returns its path. */
+export async function writeTempPolicy(text: string, prefix = "policy-"): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), prefix)), "policy.yaml");
+  await writeFile(file, text);
+  return file;
+}
 
 /** Gateway settings for the test identity provider (walkthrough issuer and audience) and a backend, plus extras. */
 export function gatewaySettings(idp: { jwksUri: string }, backendUrl: string, extra: Record<string, string>): Record<string, string> {
