@@ -10,7 +10,7 @@ import { authorizeBody, refusalResponse } from "../core/authorize-messages.js";
 import { UpstreamError } from "../errors.js";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.js";
 import { MERGED_ELSEWHERE } from "../mcp/sse.js";
-import { forwardToBackend, type UpstreamResponse } from "../proxy/upstream.js";
+import { answersWithEventStream, forwardToBackend, type UpstreamResponse } from "../proxy/upstream.js";
 import type { BackendServer } from "../servers/backend-server.js";
 import { isObject, withParams, type AggregateCall } from "./aggregate-call.js";
 import { mergeEventStreams } from "./merged-streams.js";
@@ -72,7 +72,7 @@ export async function listen(call: AggregateCall, message: JsonRpcMessage): Prom
     [...listens].map(async ([server, listenMessage]) => {
       try {
         const upstream = await forwardToBackend(req.request, JSON.stringify(listenMessage), server.config, await call.headersFor(server), ["last-event-id"]);
-        if (upstream.response.ok && (upstream.response.headers.get("content-type") ?? "").toLowerCase().startsWith("text/event-stream")) return { server, upstream };
+        if (answersWithEventStream(upstream)) return { server, upstream };
         upstream.stopTimer();
         await upstream.response.body?.cancel();
         return { server, failed: `answered HTTP ${upstream.response.status}` };

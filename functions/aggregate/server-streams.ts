@@ -5,7 +5,7 @@
  */
 import { ProtocolError } from "../errors.js";
 import { RpcCode } from "../mcp/jsonrpc.js";
-import { forwardToBackend, type UpstreamResponse } from "../proxy/upstream.js";
+import { answersWithEventStream, forwardToBackend, type UpstreamResponse } from "../proxy/upstream.js";
 import type { BackendServer } from "../servers/backend-server.js";
 import type { AggregateCall } from "./aggregate-call.js";
 import { resume } from "./forwarding.js";
@@ -17,8 +17,7 @@ const NOT_FOR_EVERY_SERVER = ["last-event-id", "mcp-name", "mcp-method"];
 
 type Opened = { server: BackendServer; upstream: UpstreamResponse } | { server: BackendServer; failed: string };
 
-const isStream = (o: Opened): o is { server: BackendServer; upstream: UpstreamResponse } =>
-  "upstream" in o && o.upstream.response.ok && (o.upstream.response.headers.get("content-type") ?? "").toLowerCase().startsWith("text/event-stream");
+const isStream = (o: Opened): o is { server: BackendServer; upstream: UpstreamResponse } => "upstream" in o && answersWithEventStream(o.upstream);
 
 export async function openStreams(call: AggregateCall): Promise<Response> {
   const { req } = call;

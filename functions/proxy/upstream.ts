@@ -9,6 +9,7 @@
 import type { BackendConfig } from "../config/backends.js";
 import { ClientClosedRequestError, UpstreamError, UpstreamTimeoutError } from "../errors.js";
 import { readTextWithin } from "../http/bounded-text.js";
+import { parseMediaType } from "../http/media-type.js";
 import { sendToBackend } from "./backend-client.js";
 
 /**
@@ -118,4 +119,15 @@ export async function readBodyBeforeDeadline(upstream: UpstreamResponse, limit: 
   }
   if (text === undefined) throw new UpstreamError(`backend answered with a body larger than ${limit} bytes (MAX_BACKEND_MESSAGE_BYTES)`);
   return text;
+}
+
+/** Whether the backend answered successfully with an event stream, its label read as the response filter reads it. */
+export function answersWithEventStream(upstream: UpstreamResponse): boolean {
+  const label = upstream.response.headers.get("content-type");
+  if (!upstream.response.ok || label === null) return false;
+  try {
+    return parseMediaType(label).type === "text/event-stream";
+  } catch {
+    return false;
+  }
 }

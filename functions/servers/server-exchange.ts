@@ -90,7 +90,8 @@ export async function exchange(
   try {
     // Routing headers (2026-07-28) must name this message, which may not be the client's (a lookup during a read).
     const routing: Array<readonly [string, string]> = request.headers.has("mcp-method") && message.method ? [["mcp-method", message.method]] : [];
-    upstream = await forwardToBackend(new Request(request.url, { method: "POST", headers: request.headers, signal: request.signal }), JSON.stringify(message), server.config, [...headers, ...routing], ["last-event-id", "mcp-name", "mcp-method"]);
+    // Fan-outs answer a client's POST, so the request's method and MCP headers are those of a POST already.
+    upstream = await forwardToBackend(request, JSON.stringify(message), server.config, [...headers, ...routing], ["last-event-id", "mcp-name", "mcp-method"]);
   } catch (err) {
     throw new ExchangeFailure(server.name, err instanceof UpstreamTimeoutError ? "did not answer in time" : (err as Error).message);
   }
