@@ -99,6 +99,14 @@ export function rows(r: BenchResults): Row[] {
   }
   const compute = r.warm?.computeOnly;
   if (compute) add("warm", "  gateway CPU per invocation, backend answered in-process", `${fmt(compute.cpuUs, 0)} us`, `<= ${TARGETS.computeCpuUs} us`, compute.cpuUs <= TARGETS.computeCpuUs);
+  if (compute?.floorNodeCpuUs !== undefined && compute.floorWebCpuUs !== undefined) {
+    const above = (floor: number) => `${fmt(compute.cpuUs / floor)}x`;
+    add(
+      "warm",
+      "    floor: the unavoidable work alone (test/bench/floor.ts), Node's parts / through web Request and Response",
+      `${fmt(compute.floorNodeCpuUs, 0)} us / ${fmt(compute.floorWebCpuUs, 0)} us (gateway ${above(compute.floorNodeCpuUs)} / ${above(compute.floorWebCpuUs)})`,
+    );
+  }
   const fresh = r.warm?.freshToken;
   if (fresh) add("warm", "  same, a fresh token per request", `${fmt(fresh.overheadCpuUs, 0)} us; p50 ratio ${fmt(fresh.ratioP50)}`);
   const logged = r.logging?.sameToken;

@@ -29,6 +29,7 @@ import { startBenchBackend } from "./backend.js";
 import { BENCH_ROLES, BENCH_SUBJECT, ECHO_TEXT, clientHeaders, echoCall, generatedPolicy, toolsListCall } from "./fixtures.js";
 import { calibrate, type Calibration } from "./calibration.js";
 import { measureCpuShare, type CpuShareOptions, type CpuShareStats } from "./cpu-share.js";
+import { floorHandler, type FloorKind } from "./floor.js";
 import { withBackendInProcess } from "./in-process-backend.js";
 import { profileWhile, type ProfileSummary } from "./profile.js";
 import { mean, percentile } from "./stats.js";
@@ -88,7 +89,15 @@ export interface WarmResult {
   /** JWKS requests the identity provider served (keys are fetched once at init, then held). */
   jwksRequests: number;
   /** The gateway's own compute: CPU and latency per invocation with the backend answered in-process (echo mode). */
-  computeOnly?: { invocations: number; cpuUs: number; p50Ms: number; p99Ms: number };
+  computeOnly?: {
+    invocations: number;
+    cpuUs: number;
+    p50Ms: number;
+    p99Ms: number;
+    /** The same invocations by the minimal programs of floor.ts: Node's parts only, and through web Request/Response. */
+    floorNodeCpuUs?: number;
+    floorWebCpuUs?: number;
+  };
   /** A CPU profile of as many such invocations. */
   profile?: ProfileSummary;
   /** The machine's yardsticks, measured after everything else (echo mode). */
@@ -176,6 +185,20 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
       };
     };
     const viaGateway = (body: string, bearer: string) => timed(invocation(body, bearer));
+    /** The floor's n invocations' mean CPU (floor.ts), after as many warm-up ones. */
+    const floorCpuUs = async (kind: FloorKind, n: number) => {
+      const floor = floorHandler(kind, backend.url, token, new Set(["echo"]));
+      const run = (i: number) => {
+        const event = httpApiEvent({ method: "POST", path: "/mcp", headers: clientHeaders(token), body: echoCall(i) }, { domainName: DOMAIN, stage: "$default" });
+        return timed(async () => floor(event).then((r) => ({ status: r.statusCode, body: r.body })));
+      };
+      for (let i = 0; i < n; i++) check(await run(i), `floor (${kind})`, ECHO_TEXT);
+      globalThis.gc?.();
+      const samples: Sample[] = [];
+      for (let i = 0; i < n; i++) samples.push(await run(i));
+      samples.forEach((sample) => check(sample, `floor (${kind})`, ECHO_TEXT));
+      return mean(samples.map((sample) => sample.cpuUs));
+    };
     const directCall = (body: string) => {
       const headers = clientHeaders();
       return timed(async () => {
@@ -254,16 +277,17 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
         const samples: Sample[] = [];
         for (let i = 0; i < n; i++) samples.push(await viaGateway(echoCall(i), token));
         samples.forEach((sample) => check(sample, "gateway", ECHO_TEXT));
-        if (options.mode !== "echo") return { samples, profile: undefined };
+        if (options.mode !== "echo") return { samples, profile: undefined, floors: undefined };
+        const floors = { node: await floorCpuUs("node", n), web: await floorCpuUs("web", n) };
         const runs = Array.from({ length: n }, (_, i) => invocation(echoCall(i), token));
         const profile = await profileWhile(n, async () => {
           for (const run of runs) check({ ms: 0, cpuUs: 0, ...(await run()) }, "gateway", ECHO_TEXT);
         }, { saveTo: options.profileFile, bundle: options.bundle });
-        return { samples, profile };
+        return { samples, profile, floors };
       });
-      if (intercepted >= options.warmup + (value.profile ? 2 : 1) * n) {
+      if (intercepted >= options.warmup + (value.floors ? 6 : 1) * n) {
         const ms = value.samples.map((sample) => sample.ms);
-        result.computeOnly = { invocations: n, cpuUs: mean(value.samples.map((sample) => sample.cpuUs)), p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99) };
+        result.computeOnly = { invocations: n, cpuUs: mean(value.samples.map((sample) => sample.cpuUs)), p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99), floorNodeCpuUs: value.floors?.node, floorWebCpuUs: value.floors?.web };
         result.profile = value.profile;
       }
     }
