@@ -1,3 +1,17 @@
+/** A definition that did not match its pin (pins/), as the access log names it. */
+export interface ChangedDefinition {
+  server: string;
+  kind: "tool" | "prompt" | "resourceTemplate";
+  /** The server's own name for it (templates: the uriTemplate). */
+  name: string;
+  /** The approved digest; null when the definition is not pinned at all. */
+  pinned: string | null;
+  /** The digest of the definition as the server lists it now; null when the server does not list it (a call). */
+  listed: string | null;
+  /** What the gateway did: hid it from a list, showed it (`pinning: warn`), or refused its use. */
+  action: "hidden" | "shown" | "refused";
+}
+
 /** What one access-log line says about one request; metrics are derived from the same entry. */
 export interface AccessLogEntry {
   /** When the request arrived (ISO 8601). */
@@ -23,6 +37,13 @@ export interface AccessLogEntry {
   decision?: "allowed" | "denied" | "filtered";
   /** How many items list results lost to the policy. */
   listItemsRemoved?: number;
+  /**
+   * Definitions that did not match their pin, with both digests (the first MAX_CHANGED_LOGGED of them, so that the
+   * line stays one line); `definitionsChangedCount` counts them all.
+   */
+  definitionsChanged?: ChangedDefinition[];
+  /** How many definitions did not match their pin in this request (the DefinitionChanged metric). */
+  definitionsChangedCount?: number;
   /** The policy rule that decided a denial or allowance, when one did. */
   rule?: string;
   /** Why a request failed or was refused, precisely. */

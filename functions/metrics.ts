@@ -27,6 +27,11 @@ export const METRIC_NAMES = {
    * items the answer lacks; the log line names them (`serversUnavailable`).
    */
   serversUnavailable: "ServersUnavailable",
+  /**
+   * Listed or used definitions that did not match their pin (hidden or refused under `pinning: enforce`, shown under
+   * `warn`); the log line names each with both digests (`definitionsChanged`).
+   */
+  definitionChanged: "DefinitionChanged",
   /** Items removed from list results by the policy. */
   listItemsRemoved: "ListItemsRemoved",
   /** Milliseconds from arrival to the end of the response. */
@@ -53,6 +58,7 @@ export function metricValues(entry: Readonly<AccessLogEntry>): MetricValue[] {
   else if (entry.decision === "denied" && status < 500) values.push({ name: METRIC_NAMES.denials, unit: "Count", value: 1 });
   if (status === 502 || status === 504) values.push({ name: METRIC_NAMES.backendErrors, unit: "Count", value: 1 });
   if (entry.serversUnavailable?.length) values.push({ name: METRIC_NAMES.serversUnavailable, unit: "Count", value: entry.serversUnavailable.length });
+  if (entry.definitionsChangedCount) values.push({ name: METRIC_NAMES.definitionChanged, unit: "Count", value: entry.definitionsChangedCount });
   if (entry.listItemsRemoved) values.push({ name: METRIC_NAMES.listItemsRemoved, unit: "Count", value: entry.listItemsRemoved });
   const dryRunDenials = (entry.dryRunDecision === "denied" ? 1 : 0) + (entry.dryRunListItemsRemoved ?? 0);
   if (dryRunDenials > 0) values.push({ name: METRIC_NAMES.dryRunDenials, unit: "Count", value: dryRunDenials });

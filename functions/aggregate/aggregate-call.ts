@@ -9,6 +9,8 @@ import type { NotCarried } from "../core/authorize-messages.js";
 import type { Judge } from "../core/judge.js";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.js";
 import type { ItemPredicate } from "../mcp/list-filter.js";
+import type { DefinitionPinning } from "../pins/definition-pinning.js";
+import type { PinSet } from "../pins/pin-set.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
 import type { ResponseFiltering } from "../proxy/filtered-response.js";
 import type { SessionBinding } from "../proxy/session-binding.js";
@@ -28,6 +30,8 @@ export interface AggregatedEndpointOptions {
   /** `SSE_KEEPALIVE_SECONDS` in milliseconds; 0 on a buffered runtime. */
   keepAliveMs: number;
   notCarried: NotCarried;
+  /** What this instance saw each pinned server list, shared with the servers' own endpoints. */
+  pinning: DefinitionPinning;
 }
 
 /** One request on the aggregated endpoint, authenticated and read. */
@@ -37,6 +41,8 @@ export interface AggregatedRequest {
   identity: Identity;
   /** The policy for this caller (targets not yet set). */
   judge: Judge;
+  /** The policy's pins: each server's items are checked against that server's (its own, unprefixed definitions). */
+  pins: PinSet;
   log: AccessLog;
   /** The gateway's public base URL (the issuer of the tokens it mints). */
   issuer: string;
@@ -121,11 +127,12 @@ export class AggregateCall {
   /** Whether the caller may see a listed item of `server`; dry-run removals are counted in `log`. */
   allows(server: string, log: AccessLog = this.req.log): ItemPredicate {
     const judge = this.judgeOf(server);
-    return (item: PolicyItem) => {
+    const byPolicy = (item: PolicyItem) => {
       const decision = judge(item);
       if (decision.dryRun && !decision.dryRun.allowed) log.countDryRunRemoved(1);
       return decision.allowed;
     };
+    return this.ctx.options.pinning.listing(byPolicy, server, this.req.pins, log);
   }
 
   /**

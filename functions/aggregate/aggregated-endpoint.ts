@@ -18,6 +18,7 @@ import type { JsonRpcPost } from "../core/read-body.js";
 import { ProtocolError, SessionNotFoundError } from "../errors.js";
 import { jsonResponse } from "../http/error-response.js";
 import { RpcCode, errorResponse, type JsonRpcMessage } from "../mcp/jsonrpc.js";
+import { pinnedUseVerdict } from "../pins/pinned-use.js";
 import { AggregateCall, type AggregateContext, type AggregatedEndpointOptions, type AggregatedRequest } from "./aggregate-call.js";
 import { openSession, type AggregateSession } from "./aggregate-session.js";
 import { answerServer, broadcast, forward } from "./forwarding.js";
@@ -63,7 +64,11 @@ async function post(call: AggregateCall): Promise<Response> {
     const routedBody = { batch: false, messages: [target.message], duplicateKeys: false };
     const judged = authorizeBody(routedBody, call.judgeOf(target.server.name), call.log, call.ctx.options.notCarried);
     // A denied item is refused under the name the client used, as one no server owns is.
-    if (!judged.allowed) return refusalResponse({ allowed: false, responses: judged.responses.map((r) => shownInRefusal(r, target.shown)) }, routedBody, call.log);
+    // A pinned definition's use, once the policy allowed it: refused alike when changed or unpinned (pins/).
+    const pinned = judged.allowed
+      ? await pinnedUseVerdict({ pinning: call.ctx.options.pinning, body: routedBody, server: target.server, pins: call.req.pins, log: call.log, request: call.req.request, headers: () => call.headersFor(target.server), maxMessageBytes: call.ctx.options.maxMessageBytes, notCarried: call.ctx.options.notCarried })
+      : judged;
+    if (!pinned.allowed) return refusalResponse({ allowed: false, responses: pinned.responses.map((r) => shownInRefusal(r, target.shown)) }, routedBody, call.log);
     return forward(call, target.server, target.message);
   }
   call.log.entry.reason = `method ${JSON.stringify(method)} is not served by the aggregated endpoint`;

@@ -115,7 +115,7 @@ export function mergeListPages(
         const policyItem: PolicyItem = shape.field === "uriTemplate" ? { kind: "resource", name: id, template: true } : { kind: "resource", name: id };
         const owner = ownerOf(id) ?? owners.get(id) ?? page.server;
         if (!owners.has(id)) owners.set(id, owner);
-        if (!allows(page.server)(policyItem)) {
+        if (!allows(page.server)(policyItem, item)) {
           removed++;
         } else if (owner === page.server && !shown.has(id)) {
           shown.add(id);

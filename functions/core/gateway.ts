@@ -23,12 +23,15 @@ import type { GatewayMetrics } from "../metrics.js";
 import { RpcCode, errorResponse, singleRequestId, type JsonRpcId } from "../mcp/jsonrpc.js";
 import { checkParamHeaders, checkRoutingHeaders } from "../mcp/routing-headers.js";
 import type { CompiledPolicy } from "../policy/compile.js";
+import { DefinitionPinning } from "../pins/definition-pinning.js";
+import { pinnedUseVerdict } from "../pins/pinned-use.js";
+import type { PinSet } from "../pins/pin-set.js";
 import type { Identity, PolicyItem } from "../policy/types.js";
 import { filteredResponse } from "../proxy/filtered-response.js";
 import { createSessionBinding, type SessionBinding } from "../proxy/session-binding.js";
 import { forwardToBackend } from "../proxy/upstream.js";
 import { createAggregatedEndpoint } from "../aggregate/aggregated-endpoint.js";
-import type { BackendServer } from "../servers/backend-server.js";
+import type { BackendServer, HeaderList } from "../servers/backend-server.js";
 import { authorizeBody, refusalResponse, type NotCarried } from "./authorize-messages.js";
 import { createJudge, type Judge } from "./judge.js";
 import { readJsonRpcPost } from "./read-body.js";
@@ -109,7 +112,10 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
   const endpoints = endpointsOf(config.mcpPath, servers);
   // One key signs every minted token, so any server's minter serves the gateway's JWKS.
   const tokenKeys = servers.find((server) => server.token)?.token;
+  // What this instance saw each pinned server list, shared by every endpoint (pins/definition-pinning.ts).
+  const pinning = new DefinitionPinning();
   const aggregated = createAggregatedEndpoint({
+    pinning,
     servers,
     sessions,
     maxMessageBytes: config.maxBackendMessageBytes,
@@ -131,31 +137,37 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     checkRoutingHeaders(request.headers, post?.parsed);
     const paramHeaders = checkParamHeaders(request.headers, post?.parsed);
     if ("aggregated" in endpoint) {
-      const judge = await judgeFor(identity);
-      return aggregated.handle({ request, post, identity, judge, log, issuer: publicBase(config, url), paramHeaders });
+      const { judge, pins } = await policyFor(identity);
+      return aggregated.handle({ request, post, identity, judge, pins, log, issuer: publicBase(config, url), paramHeaders });
     }
     const { server } = endpoint;
     log.entry.server = server.name;
     const backendSessionId = await openSession(request, identity, log, server.name);
-    const judge = judgeOfServer(await judgeFor(identity), server.name);
+    const { judge: policyJudge, pins } = await policyFor(identity);
+    const judge = judgeOfServer(policyJudge, server.name);
+    // Read once, when first needed: after the policy allowed the body (a pin check may need them before forwarding).
+    let headers: Promise<HeaderList> | undefined;
+    const serverHeaders = () =>
+      (headers ??= server.gatewayHeaders(identity, publicBase(config, url)).then((own) => [
+        ...own,
+        ...(backendSessionId === undefined ? [] : [["mcp-session-id", backendSessionId] as const]),
+      ]));
 
     if (post) {
       const verdict = authorizeBody(post.parsed, judge, log, notCarried);
       if (!verdict.allowed) return refusalResponse(verdict, post.parsed, log);
+      const pinned = await pinnedUseVerdict({ pinning, body: post.parsed, server, pins, log, request, headers: serverHeaders, maxMessageBytes: config.maxBackendMessageBytes, notCarried });
+      if (!pinned.allowed) return refusalResponse(pinned, post.parsed, log);
     } else {
       log.entry.decision = "allowed";
     }
 
-    const allows = (item: PolicyItem) => {
+    const allows = pinning.listing((item: PolicyItem) => {
       const decision = judge(item);
       if (decision.dryRun && !decision.dryRun.allowed) log.countDryRunRemoved(1);
       return decision.allowed;
-    };
-    const upstream = await forwardToBackend(request, post?.text, server.config, [
-      ...(await server.gatewayHeaders(identity, publicBase(config, url))),
-      ...paramHeaders,
-      ...(backendSessionId === undefined ? [] : [["mcp-session-id", backendSessionId] as const]),
-    ]);
+    }, server.name, pins, log);
+    const upstream = await forwardToBackend(request, post?.text, server.config, [...(await serverHeaders()), ...paramHeaders]);
     const response = await filteredResponse(upstream, {
       allows,
       log,
@@ -170,11 +182,11 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     return response;
   }
 
-  /** The policy in force for this caller; refused (503) when none is loaded: fail closed. */
-  async function judgeFor(identity: Identity): Promise<Judge> {
+  /** The policy in force for this caller, and its pins; refused (503) when none is loaded: fail closed. */
+  async function policyFor(identity: Identity): Promise<{ judge: Judge; pins: PinSet }> {
     const policy = await policies.current();
     if (!policy) throw new PolicyUnavailableError("no authorization policy is loaded (fail closed)");
-    return createJudge(policy, identity, config.policyDryRun);
+    return { judge: createJudge(policy, identity, config.policyDryRun), pins: policy.pins };
   }
 
   /** The backend's session id for the client's `Mcp-Session-Id`, refused (404) unless it was issued to this caller. */

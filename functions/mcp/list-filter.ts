@@ -21,7 +21,13 @@ const LIST_SHAPES: ReadonlyArray<readonly [string, ItemKind, string, boolean]> =
   ["resourceTemplates", "resource", "uriTemplate", true],
 ];
 
-export type ItemPredicate = (item: PolicyItem) => boolean;
+/**
+ * Whether the caller is shown a listed item: `item` is what the policy judges, `definition` the whole item as the
+ * server listed it (what a pin is checked against: pins/). A predicate that needs only `item` may ignore it.
+ * Absent only where the question is about another server's entry than the one at hand (the aggregated endpoint asking
+ * whether the owner of a URI another server also lists is shown): the policy alone answers it.
+ */
+export type ItemPredicate = (item: PolicyItem, definition?: Readonly<Record<string, unknown>>) => boolean;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -47,7 +53,7 @@ export function filterListResults(message: unknown, allows: ItemPredicate): { me
   for (const [key, kind, field, template] of LIST_SHAPES) {
     const items = result[key];
     if (!Array.isArray(items)) continue;
-    const kept = items.filter((item) => isObject(item) && typeof item[field] === "string" && allows(template ? { kind, name: item[field], template } : { kind, name: item[field] }));
+    const kept = items.filter((item) => isObject(item) && typeof item[field] === "string" && allows(template ? { kind, name: item[field], template } : { kind, name: item[field] }, item));
     if (kept.length !== items.length) {
       removed += items.length - kept.length;
       result = { ...result, [key]: kept };

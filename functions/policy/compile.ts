@@ -8,6 +8,7 @@ import { documentGrants, type DocumentGrant } from "./document-grants.js";
 import { CelConditionError, compileCelCondition, type CelCondition, type CelVariables, type Truth } from "./cel-condition.js";
 import { grantPattern } from "./grant-pattern.js";
 import { indexRules, type RuleIndex } from "./rule-index.js";
+import { compilePins, type PinSet } from "../pins/pin-set.js";
 import type { ItemRef } from "./rule-scope.js";
 import type { Identity, PolicyItem } from "./types.js";
 import { atPosition, type DocumentPlace } from "./yaml-position.js";
@@ -47,6 +48,8 @@ export interface CompiledPolicy {
   index: RuleIndex;
   /** Where the documents came from, in merge order. */
   origins: readonly string[];
+  /** The approved definitions of each pinned server's tools, prompts and templates (pins/pin-set.ts). */
+  pins: PinSet;
   /**
    * When some documents are in dry run (`dryRun: true`): the policy as it would be with them enforced too, judged
    * alongside to log and count what would change. Undefined otherwise.
@@ -102,9 +105,10 @@ function atPlace<T>(document: NamedPolicyDocument, placeOf: () => DocumentPlace,
 export function compilePolicy(documents: readonly NamedPolicyDocument[]): CompiledPolicy {
   const all = compileRules(documents);
   const origins = documents.map((d) => d.origin);
-  if (!documents.some((d) => d.document.dryRun)) return { rules: all, origins, index: indexRules(all) };
+  const pins = compilePins(documents);
+  if (!documents.some((d) => d.document.dryRun)) return { rules: all, origins, pins, index: indexRules(all) };
   const enforced = compileRules(documents.filter((d) => !d.document.dryRun));
-  return { rules: enforced, origins, index: indexRules(enforced), withDryRun: { rules: all, origins, index: indexRules(all) } };
+  return { rules: enforced, origins, pins, index: indexRules(enforced), withDryRun: { rules: all, origins, pins, index: indexRules(all) } };
 }
 
 function compileRules(documents: readonly NamedPolicyDocument[]): CompiledRule[] {

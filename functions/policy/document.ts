@@ -20,6 +20,9 @@
  *   github:
  *     tools: { "search_*": [dev] }
  *     resources: { "repo://*": [dev] }
+ *     # The approved definitions of its tools, prompts and resource templates (pins/, written by `policy pin`):
+ *     pins: { tools: { search_code: "sha256:<64 hex digits>" }, prompts: {}, resourceTemplates: {} }
+ *     pinning: enforce     # enforce (default with pins) | warn | off
  *
  * # agentgateway form: its mcpAuthorization rules, CEL strings (= allow) or allow/deny/require objects.
  * rules:
@@ -37,6 +40,7 @@ import { formatYamlPath } from "./yaml-path.js";
 import { atPosition, locate, type DocumentPlace, type SourcePosition } from "./yaml-position.js";
 import { serverNameProblem } from "./server-name.js";
 import { isTemplateKey, readTemplateKey } from "./uri-template.js";
+import { DIGEST_PATTERN, DIGEST_RULE } from "../pins/definition-digest.js";
 
 /** The `params` of an issue about a mapping's key rather than its value: its position is the key's. */
 const ABOUT_THE_KEY = { aboutTheKey: true } as const;
@@ -81,11 +85,31 @@ const resourceGrants = grants.check(
   }),
 );
 
+/** Names (of tools, prompts; uriTemplates of templates) to the digest of their approved definition (pins/). */
+const digests = z.record(z.string().check(z.minLength(1, { error: "a pinned name must not be empty" })), z.string().check(z.regex(DIGEST_PATTERN, { error: DIGEST_RULE })));
+
+/** A server's pinned definitions, by kind; a kind left out pins nothing of it (so, under enforce, hides all of it). */
+const pinSections = z.strictObject({
+  tools: z.optional(digests),
+  prompts: z.optional(digests),
+  resourceTemplates: z.optional(digests),
+});
+
 /** The grant sections of one server, under `servers.<name>`: the same as the top-level ones, for its items only. */
 const serverSections = z.strictObject({
   tools: z.optional(grants),
   prompts: z.optional(grants),
   resources: z.optional(resourceGrants),
+  /**
+   * The approved definitions of the server's tools, prompts and resource templates, as digests (pins/): a listed
+   * definition without its pin is hidden and its use refused (`pinning`). Written by `policy pin`.
+   */
+  pins: z.optional(pinSections),
+  /**
+   * What a definition that does not match its pin does: `enforce` (hidden from lists, its use refused), `warn` (shown,
+   * logged and counted, for a roll-out), `off` (pins ignored). Default: `enforce` when the server has pins, else off.
+   */
+  pinning: z.optional(z.enum(["enforce", "warn", "off"], { error: "must be enforce, warn or off" })),
 });
 
 /**

@@ -3,6 +3,7 @@ import { AggregateCall, type AggregateContext, type AggregatedRequest } from "..
 import { ResourceOwners } from "../../../functions/aggregate/resource-owners.js";
 import { identityFromClaims } from "../../../functions/auth/identity.js";
 import { AccessLog } from "../../../functions/http/access-log.js";
+import { DefinitionPinning } from "../../../functions/pins/definition-pinning.js";
 import { CollectingLogger } from "../../support/gateway.js";
 
 function callWith(owners: ResourceOwners, sessionId: string): AggregateCall {
@@ -12,11 +13,12 @@ function callWith(owners: ResourceOwners, sessionId: string): AggregateCall {
     post: undefined,
     identity: identityFromClaims({ iss: "https://idp.example.com", sub: "ada" }, "roles"),
     judge: () => ({ allowed: true, rule: undefined, explanation: "test" }),
+    pins: new Map(),
     log: new AccessLog(new CollectingLogger(), request),
     issuer: "http://gateway.test",
     paramHeaders: [],
   } as unknown as AggregatedRequest;
-  const ctx = { options: { servers: [], maxMessageBytes: 1 << 20, carriesServerRequests: true, keepAliveMs: 0 }, byName: new Map(), names: new Set(["a"]), owners } as unknown as AggregateContext;
+  const ctx = { options: { servers: [], maxMessageBytes: 1 << 20, carriesServerRequests: true, keepAliveMs: 0, pinning: new DefinitionPinning() }, byName: new Map(), names: new Set(["a"]), owners } as unknown as AggregateContext;
   return new AggregateCall(ctx, req, undefined);
 }
 
