@@ -15,7 +15,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
   serve: { summary: "run the gateway locally (configured by environment variables, as the Lambda is)", run: async (a) => (await import("./serve.js")).serve(a) },
   token: { summary: "mint a demo token signed by the demo identity provider's key", run: async (a) => (await import("./token.js")).token(a) },
-  policy: { summary: "validate, push, pull, diff, history, rollback, explain and test authorization policies", run: async (a) => (await import("./policy.js")).policy(a) },
+  policy: { summary: "validate, push, pull, diff, history, rollback, explain, test and pin authorization policies", run: async (a) => (await import("./policy.js")).policy(a) },
   doctor: { summary: "check a deployment as MCP clients meet it: sign-in discovery, CORS, and with a token MCP itself", run: async (a) => (await import("./doctor.js")).doctor(a) },
   demo: { summary: "run the enterprise SSO walkthrough: demo identity provider, echo MCP server and gateway", run: async (a) => (await import("./demo.js")).demo(a) },
 };

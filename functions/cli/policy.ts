@@ -14,6 +14,7 @@ const SUBCOMMANDS: Record<string, () => Promise<{ default: PolicySubcommand }>> 
   rollback: () => import("./policy/rollback.js"),
   explain: () => import("./policy/explain.js"),
   test: () => import("./policy/test.js"),
+  pin: () => import("./policy/pin.js"),
 };
 
 async function usage(): Promise<string> {

@@ -3,7 +3,7 @@
  * grants that can match nothing or grant nothing (lint-grants.ts), grants made redundant by others, claims the tokens
  * do not carry, deny rules that a missing claim keeps from holding (lint-claim-guards.ts), and (given the backend's
  * tool list, or each server's) patterns that match no tool, tools that no rule could ever allow and server sections
- * naming no listed server (lint-tools.ts). Pure: documents and facts in, findings out.
+ * naming no listed server (lint-tools.ts), and tool pins that match no listed tool (lint-pins.ts). Pure: documents and facts in, findings out.
  */
 import { serialize, type ASTNode } from "@marcbachmann/cel-js";
 import { celSyntaxTree, claimsRead, compileCelCondition, couldHoldForAnyone, itemKindsRead } from "./cel-condition.js";
@@ -14,6 +14,7 @@ import { documentsInDryRun, requiresDenyingOtherKinds } from "./lint-conditions.
 import { grantPattern } from "./grant-pattern.js";
 import { grantFindings } from "./lint-grants.js";
 import { toolListFindings, unlistedServers, type ToolList } from "./lint-tools.js";
+import { unmatchedPins } from "./lint-pins.js";
 import type { ItemRef } from "./rule-scope.js";
 import type { DocumentPlace, SourcePosition } from "./yaml-position.js";
 
@@ -213,6 +214,6 @@ export function lintPolicy(documents: readonly NamedPolicyDocument[], facts: Lin
     ...grantsThatMatchNothing(grants, rules),
     ...redundantAllows(grants, rules),
     ...missingClaims(grants, rules, facts),
-    ...(toolLists ? [...unlistedServers(documents, toolLists), ...toolListFindings(grants, rules, toolLists)] : []),
+    ...(toolLists ? [...unlistedServers(documents, toolLists), ...toolListFindings(grants, rules, toolLists), ...unmatchedPins(documents, toolLists)] : []),
   ].map(placed);
 }

@@ -35,7 +35,7 @@ function expectMistake(run: CliRun, message: RegExp): void {
   expect(run.stderr).not.toMatch(/^\s+at /m);
 }
 
-const POLICY_SUBCOMMANDS = ["validate", "push", "pull", "diff", "history", "rollback", "explain", "test"];
+const POLICY_SUBCOMMANDS = ["validate", "push", "pull", "diff", "history", "rollback", "explain", "test", "pin"];
 
 describe("help asked for: stdout, exit code 0", () => {
   it.each([["--help"], ["-h"], ["help"]])("the command list, with %s", async (flag) => {

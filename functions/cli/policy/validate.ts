@@ -18,8 +18,8 @@ Checks policy documents as the gateway loads them (schema, CEL compilation and t
 gateway provides; several files are merged), then lints: rules that can never match, grants that can match nothing
 (a template with {}, a resource grant that is no URI or whose URIs are never allowed, names or roles with stray
 whitespace or commas), shadowed grants and rules, and, given the facts below, claims the tokens do not carry,
-patterns that match no tool and tools no rule could allow (server by server, given each server's tools). Each problem
-names its file, place, line and column.
+patterns that match no tool, tools no rule could allow and tool pins that match no tool (server by server, given
+each server's tools). A malformed pin digest is invalid. Each problem names its file, place, line and column.
 Exit code 0 when valid (1 when not).
   --claims A,B,...     claim names your tokens carry (or --token with a sample token; it is only decoded)
   --token JWT          a sample token whose claim names are used
