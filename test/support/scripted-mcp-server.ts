@@ -12,6 +12,8 @@ export interface ScriptedItems {
   prompts?: string[];
   resources?: string[];
   templates?: string[];
+  /** The description each named tool or prompt is listed with (none when not given): a test changes it with `set`. */
+  descriptions?: Record<string, string>;
 }
 
 export interface ScriptedServerOptions extends ScriptedItems {
@@ -32,9 +34,14 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
-const LISTS: Record<string, { key: string; of: keyof ScriptedItems; shape: (name: string) => Record<string, unknown> }> = {
-  "tools/list": { key: "tools", of: "tools", shape: (name) => ({ name, inputSchema: { type: "object" } }) },
-  "prompts/list": { key: "prompts", of: "prompts", shape: (name) => ({ name }) },
+type Listed = "tools" | "prompts" | "resources" | "templates";
+
+/** `{ description }` when the server was given one for `name`. */
+const described = (name: string, items: ScriptedItems) => (items.descriptions?.[name] === undefined ? {} : { description: items.descriptions[name] });
+
+const LISTS: Record<string, { key: string; of: Listed; shape: (name: string, items: ScriptedItems) => Record<string, unknown> }> = {
+  "tools/list": { key: "tools", of: "tools", shape: (name, items) => ({ name, ...described(name, items), inputSchema: { type: "object" } }) },
+  "prompts/list": { key: "prompts", of: "prompts", shape: (name, items) => ({ name, ...described(name, items) }) },
   "resources/list": { key: "resources", of: "resources", shape: (uri) => ({ uri, name: uri }) },
   "resources/templates/list": { key: "resourceTemplates", of: "templates", shape: (uriTemplate) => ({ uriTemplate, name: uriTemplate }) },
 };
@@ -42,7 +49,7 @@ const LISTS: Record<string, { key: string; of: keyof ScriptedItems; shape: (name
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startScriptedServer(name: string, options: ScriptedServerOptions): Promise<ScriptedServer> {
-  let items: ScriptedItems = { tools: options.tools, prompts: options.prompts, resources: options.resources, templates: options.templates };
+  let items: ScriptedItems = { tools: options.tools, prompts: options.prompts, resources: options.resources, templates: options.templates, descriptions: options.descriptions };
   const received: ScriptedServer["received"] = [];
   const ran: string[] = [];
   const sessions = new Set<string>();
@@ -69,7 +76,7 @@ export async function startScriptedServer(name: string, options: ScriptedServerO
       const start = params.cursor === undefined ? 0 : Number(/^at-(\d+)$/.exec(String(params.cursor))?.[1] ?? Number.NaN);
       if (!Number.isInteger(start)) return fail(-32602, `Invalid params: unknown cursor ${String(params.cursor)}`);
       const end = start + Math.max(size, 1);
-      return ok({ [list.key]: all.slice(start, end).map(list.shape), ...(end < all.length ? { nextCursor: `at-${end}` } : {}) });
+      return ok({ [list.key]: all.slice(start, end).map((id) => list.shape(id, items)), ...(end < all.length ? { nextCursor: `at-${end}` } : {}) });
     }
     if (message.method === "tools/call" || message.method === "prompts/get") {
       const [kind, of] = message.method === "tools/call" ? ["tool", "tools"] as const : ["prompt", "prompts"] as const;
