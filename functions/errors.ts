@@ -97,6 +97,54 @@ export class UpstreamTimeoutError extends GatewayError {
 }
 
 /**
+ * The identity provider refused to exchange the caller's token for one for this server (`invalid_grant`,
+ * `consent_required`, `interaction_required`, Entra's AADSTS65001, ...): nothing is forwarded. A JSON-RPC request is
+ * answered with this error in its body (HTTP 200, as a refused call is); anything else gets 403.
+ */
+export class TokenExchangeRefusedError extends GatewayError {
+  readonly status = 403;
+  readonly rpcCode = -32001;
+  /** The provider's error code, with Entra's AADSTS number and suberror when it gave them. */
+  readonly code: string;
+  constructor(server: string, code: string, detail: string) {
+    super(`Forbidden: the identity provider refused to issue a token for server ${JSON.stringify(server)} (${code})`, `token exchange for server ${JSON.stringify(server)} refused by the identity provider: ${code}${detail ? ` (${detail})` : ""}`);
+    this.code = code;
+  }
+}
+
+/**
+ * The identity provider refused the scopes the exchange asks for this server (`invalid_scope`, `insufficient_scope`):
+ * 403 with `WWW-Authenticate: Bearer error="insufficient_scope"`, nothing forwarded.
+ */
+export class TokenExchangeScopeError extends GatewayError {
+  readonly status = 403;
+  readonly rpcCode = -32001;
+  readonly server: string;
+  constructor(server: string, code: string, detail: string) {
+    super(`Forbidden: the identity provider refused the scopes server ${JSON.stringify(server)} needs (${code})`, `token exchange for server ${JSON.stringify(server)} refused for scope: ${code}${detail ? ` (${detail})` : ""}`);
+    this.server = server;
+  }
+}
+
+/** The identity provider could not be reached for the exchange, or answered something unusable: 502, nothing forwarded. */
+export class TokenExchangeUnavailableError extends GatewayError {
+  readonly status = 502;
+  readonly rpcCode = -32003;
+  constructor(server: string, reason: string, options?: { cause?: unknown }) {
+    super(`Bad gateway: no token could be obtained for server ${JSON.stringify(server)}`, `token exchange for server ${JSON.stringify(server)} failed: ${reason}`, options);
+  }
+}
+
+/** The identity provider did not answer the exchange in time (`tokenExchange.timeoutMs`): 504, nothing forwarded. */
+export class TokenExchangeTimeoutError extends GatewayError {
+  readonly status = 504;
+  readonly rpcCode = -32004;
+  constructor(server: string, timeoutMs: number) {
+    super(`Gateway timeout: the identity provider did not issue a token for server ${JSON.stringify(server)} in time`, `token exchange for server ${JSON.stringify(server)}: the identity provider did not answer within ${timeoutMs} ms`);
+  }
+}
+
+/**
  * The client went away before the backend answered. Nobody receives the answer; the status (nginx's "client closed
  * request") keeps the log line and the metrics from blaming the backend.
  */

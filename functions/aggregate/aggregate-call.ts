@@ -39,6 +39,8 @@ export interface AggregatedRequest {
   request: Request;
   post: JsonRpcPost | undefined;
   identity: Identity;
+  /** The caller's verified bearer token, for servers whose tokens are exchanged for it (never sent to a server). */
+  subjectToken: string;
   /** The policy for this caller (targets not yet set). */
   judge: Judge;
   /** The policy's pins: each server's items are checked against that server's (its own, unprefixed definitions). */
@@ -112,7 +114,7 @@ export class AggregateCall {
   async headersFor(server: BackendServer): Promise<Array<readonly [string, string]>> {
     const part = this.session?.servers[server.name] as { session?: string; version?: string } | undefined;
     return [
-      ...(await server.gatewayHeaders(this.req.identity, this.req.issuer)),
+      ...(await server.gatewayHeaders(this.req.identity, this.req.issuer, this.req.subjectToken)),
       ...(part?.session !== undefined ? [["mcp-session-id", part.session] as const] : []),
       ...(part?.version !== undefined ? [["mcp-protocol-version", part.version] as const] : []),
     ];

@@ -8,7 +8,11 @@
  *     "credential": { "header": "X-Api-Key", "secretId": "github-mcp-key" },
  *     "identityHeaders": { "X-User-Id": "sub" } },
  *   { "name": "jira", "url": "https://jira-mcp.internal/mcp", "timeoutMs": 10000,
- *     "token": { "header": "Authorization", "claims": ["sub", "email"] } }
+ *     "token": { "header": "Authorization", "claims": ["sub", "email"] } },
+ *   { "name": "sharepoint", "url": "https://sharepoint-mcp.internal/mcp",
+ *     "tokenExchange": { "idp": "entra", "issuer": "https://login.microsoftonline.com/<tenant>/v2.0",
+ *       "clientId": "<gateway-app-id>", "clientSecret": { "secretId": "gateway-entra-secret" },
+ *       "scope": "api://<sharepoint-mcp-app-id>/.default" } }
  * ]
  * ```
  *
@@ -22,6 +26,7 @@ import type { Env } from "./env-schema.js";
 import { gatewayHeaderName, httpUrl, identityHeaderName } from "./env-schema.js";
 import type { SecretSource } from "./secret-source.js";
 import { SERVER_NAME } from "../policy/server-name.js";
+import { tokenExchangeEntry, tokenExchangeFromEntry, tokenExchangeProblems, type TokenExchangeConfig } from "./token-exchange.js";
 
 const SERVER_NAME_RULE = "must be 1 to 63 lower-case letters, digits or - (no _: it separates the server from the tool on the aggregated endpoint)";
 
@@ -80,6 +85,13 @@ export interface BackendConfig {
    * `/.well-known/jwks.json`, its issuer is the gateway's public URL. Default: none.
    */
   token: BackendTokenConfig | undefined;
+  /**
+   * `tokenExchange: { idp?, flavor?, tokenEndpoint | issuer, clientId, clientSecret | privateKey, audience?, resource?,
+   * scope?, header?, ... }` (MCP_BACKENDS only; see token-exchange.ts): the caller's token is exchanged at the identity
+   * provider for one issued to the caller for this server (RFC 8693, or Entra ID on-behalf-of), sent in `header`.
+   * Default: none.
+   */
+  tokenExchange: TokenExchangeConfig | undefined;
 }
 
 /** The one-server variables, which a `MCP_BACKENDS` entry carries itself instead. */
@@ -133,6 +145,7 @@ const serverEntry = z.strictObject({
     ),
   ),
   token: z.optional(tokenEntry),
+  tokenExchange: z.optional(tokenExchangeEntry),
 });
 
 type ServerEntry = z.output<typeof serverEntry>;
@@ -151,7 +164,7 @@ function entryLabel(raw: unknown, index: number): string {
 }
 
 function fromEntry(entry: ServerEntry, env: Env, key: SecretSource | undefined): BackendConfig {
-  const { credential, token } = entry;
+  const { credential, token, tokenExchange } = entry;
   return {
     name: entry.name,
     url: entry.url,
@@ -169,7 +182,20 @@ function fromEntry(entry: ServerEntry, env: Env, key: SecretSource | undefined):
       ttlSeconds: token.ttlSeconds ?? env.BACKEND_TOKEN_TTL_SECONDS,
       claims: token.claims ?? ["sub"],
     },
+    tokenExchange: tokenExchange && tokenExchangeFromEntry(tokenExchange),
   };
+}
+
+/** Problems of an entry's `tokenExchange` that no field alone shows: its own, and a header another option sends. */
+function exchangeProblems(entry: ServerEntry, label: string): string[] {
+  const exchange = entry.tokenExchange;
+  if (!exchange) return [];
+  const problems = tokenExchangeProblems(exchange).map(([field, message]) => `${label}.tokenExchange${field ? `.${field}` : ""} ${message}`);
+  const header = (exchange.header ?? "Authorization").toLowerCase();
+  for (const [option, other] of [["credential", entry.credential?.header], ["token", entry.token?.header]] as const) {
+    if (other?.toLowerCase() === header) problems.push(`${label}.tokenExchange.header is also ${option}.header (${other}); give each its own header`);
+  }
+  return problems;
 }
 
 /** Reads `MCP_BACKENDS`; problems name the entry and the field. */
@@ -199,6 +225,7 @@ function serversFromList(raw: string, env: Env, rawEnv: Record<string, string | 
     const earlier = seen.get(entry.name);
     if (earlier !== undefined) problems.push(`${label}.name is already the name of MCP_BACKENDS[${earlier}]; each server needs its own name`);
     seen.set(entry.name, index);
+    problems.push(...exchangeProblems(entry, label));
     if (entry.token && !key) problems.push(`${label}.token needs the gateway's signing key: set BACKEND_TOKEN_KEY_SSM_PARAMETER or BACKEND_TOKEN_KEY_SECRET_ID`);
     backends.push(fromEntry(entry, env, key));
   });
@@ -236,6 +263,7 @@ function serverFromShorthand(env: Env): BackendConfig {
             claims: env.BACKEND_TOKEN_CLAIMS ?? ["sub"],
           }
         : undefined,
+    tokenExchange: undefined,
   };
 }
 

@@ -22,6 +22,7 @@ export type PolicySourceConfig =
 
 export type { SecretSource } from "./secret-source.js";
 export type { BackendConfig, BackendCredentialConfig, BackendTokenConfig } from "./backends.js";
+export type { TokenExchangeConfig } from "./token-exchange.js";
 
 /**
  * A secret the front door in front of the function (a CloudFront distribution) adds to every request it forwards, so

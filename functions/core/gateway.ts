@@ -128,7 +128,9 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     if (!servedMethods.includes(request.method)) {
       throw new ProtocolError(405, RpcCode.InvalidRequest, "Method not allowed", `HTTP method ${request.method} is not served on ${endpoint.path}`);
     }
-    const identity: Identity = await verifier.verify(extractBearerToken(request, url));
+    // Kept for a server whose tokens are exchanged for the caller's; it never reaches a server itself.
+    const subjectToken = extractBearerToken(request, url);
+    const identity: Identity = await verifier.verify(subjectToken);
     log.entry.subject = identity.subject;
     verifier.requireScopes(identity);
     const post = request.method === "POST" ? await readJsonRpcPost(request, config.maxBodyBytes) : undefined;
@@ -138,7 +140,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     const paramHeaders = checkParamHeaders(request.headers, post?.parsed);
     if ("aggregated" in endpoint) {
       const { judge, pins } = await policyFor(identity);
-      return aggregated.handle({ request, post, identity, judge, pins, log, issuer: publicBase(config, url), paramHeaders });
+      return aggregated.handle({ request, post, identity, subjectToken, judge, pins, log, issuer: publicBase(config, url), paramHeaders });
     }
     const { server } = endpoint;
     log.entry.server = server.name;
@@ -148,7 +150,7 @@ export function createGateway(deps: GatewayDependencies, options: GatewayOptions
     // Read once, when first needed: after the policy allowed the body (a pin check may need them before forwarding).
     let headers: Promise<HeaderList> | undefined;
     const serverHeaders = () =>
-      (headers ??= server.gatewayHeaders(identity, publicBase(config, url)).then((own) => [
+      (headers ??= server.gatewayHeaders(identity, publicBase(config, url), subjectToken).then((own) => [
         ...own,
         ...(backendSessionId === undefined ? [] : [["mcp-session-id", backendSessionId] as const]),
       ]));

@@ -3,7 +3,7 @@
  * speak JSON-RPC, and the id is echoed when it is known), and the RFC 6750 / RFC 9728 challenge on 401.
  * The client gets the error's public message only; causes and stack traces stay in the log.
  */
-import { AuthenticationError, GatewayError, InsufficientScopeError } from "../errors.js";
+import { AuthenticationError, GatewayError, InsufficientScopeError, TokenExchangeRefusedError, TokenExchangeScopeError } from "../errors.js";
 import { RpcCode, errorResponse, type JsonRpcId } from "../mcp/jsonrpc.js";
 
 export interface ErrorResponseContext {
@@ -37,10 +37,16 @@ export function errorToResponse(error: unknown, context: ErrorResponseContext): 
   if (error instanceof InsufficientScopeError) {
     headers["www-authenticate"] = `Bearer error="insufficient_scope", scope="${error.requiredScopes.join(" ")}", resource_metadata="${context.resourceMetadataUrl}"`;
   }
+  if (error instanceof TokenExchangeScopeError) {
+    // No scope= attribute: the scopes refused are the server's, which the caller's own token cannot be given.
+    headers["www-authenticate"] = `Bearer error="insufficient_scope", error_description="the identity provider refused the scopes of server ${error.server}", resource_metadata="${context.resourceMetadataUrl}"`;
+  }
   if (error.status === 503) headers["retry-after"] = "5";
   // RFC 7694: a server that refuses a request's content coding says which it accepts.
   if (error.status === 415) headers["accept-encoding"] = "identity";
-  return jsonResponse(errorResponse(context.rpcId, error.rpcCode, error.message), error.status, headers);
+  // A refused exchange answers a JSON-RPC request as a refused call is answered: its error, with 200.
+  const status = error instanceof TokenExchangeRefusedError && context.rpcId !== undefined && context.rpcId !== null ? 200 : error.status;
+  return jsonResponse(errorResponse(context.rpcId, error.rpcCode, error.message), status, headers);
 }
 
 /** The reason to log for any thrown value. */

@@ -19,7 +19,7 @@ const KEY_MAX_AGE_MS = 300_000;
 /** Private JWK members, left out of the published key. */
 const PRIVATE_MEMBERS = new Set(["d", "p", "q", "dp", "dq", "qi", "k"]);
 
-interface SigningKey {
+export interface SigningKey {
   key: CryptoKey | KeyObject | Uint8Array;
   kid: string;
   alg: string;
@@ -33,10 +33,11 @@ export interface BackendTokenMinter {
   jwks(): Promise<{ keys: JWK[] } | undefined>;
 }
 
-async function loadKey(text: string): Promise<SigningKey> {
+/** A private JWK (JSON text) with `kid` and `alg`, imported for signing, with its public half. */
+export async function loadSigningKey(text: string, what = "the backend token signing key"): Promise<SigningKey> {
   const jwk = JSON.parse(text) as JWK;
   if (typeof jwk.kid !== "string" || typeof jwk.alg !== "string" || typeof jwk.d !== "string") {
-    throw new Error("the backend token signing key must be a private JWK with kid and alg");
+    throw new Error(`${what} must be a private JWK with kid and alg`);
   }
   const publicJwk = Object.fromEntries(Object.entries(jwk).filter(([member]) => !PRIVATE_MEMBERS.has(member))) as JWK;
   return { key: await importJWK(jwk, jwk.alg), kid: jwk.kid, alg: jwk.alg, publicJwk: { ...publicJwk, use: "sig" } };
@@ -55,7 +56,7 @@ export function createBackendTokenMinter(config: BackendTokenConfig, logger: Gat
   const now = options.now ?? Date.now;
   const readKey = options.readKey ?? (() => readSecret(config.key));
   const minted = new MintedTokens<SigningKey>({ maxEntries: options.maxCachedTokens, now });
-  const signingKey = new RefreshingValue<SigningKey>(async () => loadKey(await readKey()), {
+  const signingKey = new RefreshingValue<SigningKey>(async () => loadSigningKey(await readKey()), {
     now,
     maxAgeMs: KEY_MAX_AGE_MS,
     onError: (err, keepingLastGood) =>
