@@ -136,18 +136,18 @@ export function tokenExchangeProblems(entry: TokenExchangeEntry): Array<[string,
   return problems;
 }
 
-/** The configuration of a checked entry (no problems from `tokenExchangeProblems`). */
+/** The configuration of an entry; meaningful once `tokenExchangeProblems` found none (it never throws, so every problem is reported). */
 export function tokenExchangeFromEntry(entry: TokenExchangeEntry): TokenExchangeConfig {
   const preset = entry.idp ? PRESETS[entry.idp] : RFC8693_DEFAULTS;
   const flavor = entry.flavor ?? preset.flavor;
   return {
     flavor,
     idp: entry.idp,
-    endpoint: entry.tokenEndpoint ? { tokenEndpoint: entry.tokenEndpoint } : { issuer: (entry.issuer as URL).href.replace(/\/$/, "") },
+    endpoint: entry.tokenEndpoint ? { tokenEndpoint: entry.tokenEndpoint } : { issuer: (entry.issuer?.href ?? "").replace(/\/$/, "") },
     clientId: entry.clientId,
     clientAuth: entry.clientSecret
       ? { method: entry.clientSecret.method ?? preset.secretMethod, secret: secretSource(entry.clientSecret) }
-      : { method: "private_key_jwt", key: secretSource(entry.privateKey as { secretId?: string; ssmParameter?: string }) },
+      : { method: "private_key_jwt", key: secretSource(entry.privateKey ?? {}) },
     audience: entry.audience,
     resource: entry.resource,
     scope: typeof entry.scope === "string" ? entry.scope : entry.scope?.join(" "),

@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../../functions/errors.js";
+import { configProblems as problems } from "../../support/config-problems.js";
 import { loadConfigFromEnv } from "../../../functions/config/gateway-config.js";
 
 const BASE = { JWT_ISSUER: "https://idp.example.com", JWT_AUDIENCE: "mcp-gateway", POLICY_FILE: "policies/walkthrough.yaml" };
 
-function problems(env: Record<string, string | undefined>): string[] {
-  try {
-    loadConfigFromEnv(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return [...(err as ConfigError).problems];
-  }
-  throw new Error(`accepted: ${JSON.stringify(env)}`);
-}
 
 const list = (entries: unknown) => ({ ...BASE, MCP_BACKENDS: JSON.stringify(entries) });
 
