@@ -3,6 +3,7 @@
  * is functions/config/backends.ts, which checks every field at synth too), and the rule only AWS adds: no loopback.
  */
 import { isLoopbackUrl } from "../functions/config/loopback.js";
+import type { TokenExchangeInput } from "../functions/config/token-exchange.js";
 
 /** The gateway's own credential for one server, named where the function reads it from. */
 export type BackendEntryCredential =
@@ -37,6 +38,11 @@ export interface BackendEntry {
   identityHeaders?: Record<string, string>;
   /** A gateway-signed token sent to this server alone. Default: none. */
   token?: BackendEntryToken;
+  /**
+   * The caller's token exchanged at the identity provider for one issued to the caller for this server (options as
+   * functions/config/token-exchange.ts documents them); its client secret or private key named by ARN or name. Default: none.
+   */
+  tokenExchange?: TokenExchangeInput;
 }
 
 /** The function runs in AWS: an address on the deployer's own machine can never be right there. */

@@ -6,6 +6,8 @@
  */
 import { Stack, type Duration } from "aws-cdk-lib";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
+import type { TokenExchangeInput } from "../functions/config/token-exchange.js";
+import type { ClientSecretMethod } from "../functions/config/token-exchange-presets.js";
 import { entriesLoopbackProblems, type BackendEntry } from "./backend-entries.js";
 import {
   backendCredentialVariables,
@@ -29,6 +31,23 @@ export interface BackendServerToken {
   claims?: string[];
 }
 
+/**
+ * The caller's token exchanged for one issued to the caller for this server (RFC 8693, or Entra ID on-behalf-of): the
+ * options of MCP_BACKENDS' `tokenExchange` (`idp`, `flavor`, `tokenEndpoint` or `issuer`, `clientId`, `audience`,
+ * `resource`, `scope`, `requestedTokenType`, `subjectTokenType`, `header`, `reuseMarginSeconds`; see
+ * functions/config/token-exchange.ts), with the client's secret or private key given as the store holding it.
+ */
+export interface BackendServerTokenExchange extends Omit<TokenExchangeInput, "clientSecret" | "privateKey" | "timeoutMs"> {
+  /** The gateway's client secret at the provider (exactly one of this and `privateKey`); the function may read it alone. */
+  clientSecret?: ValueStore;
+  /** How the secret is sent: `client_secret_basic` or `client_secret_post`. Default: the idp's, else basic. */
+  clientSecretMethod?: ClientSecretMethod;
+  /** A private JWK (with `kid` and `alg`) signing `private_key_jwt` client assertions; the function may read it alone. */
+  privateKey?: ValueStore;
+  /** How long the provider may take before the request is answered 504. Default 10 seconds. */
+  timeout?: Duration;
+}
+
 /** One backend MCP server of `backends`. */
 export interface BackendServer {
   /**
@@ -46,6 +65,18 @@ export interface BackendServer {
   identityHeaders?: Record<string, string>;
   /** A token naming the caller, signed for this server alone; needs the signing key `backendToken.key`. Default: none. */
   token?: BackendServerToken;
+  /** The caller's token exchanged at the identity provider for this server's (sent instead of anything the gateway signs). Default: none. */
+  tokenExchange?: BackendServerTokenExchange;
+}
+
+/** The exchange as the function reads it: the secret or key named by the secret's ARN or the parameter's name. */
+function exchangeEntry({ clientSecret, clientSecretMethod, privateKey, timeout, ...settings }: BackendServerTokenExchange): TokenExchangeInput {
+  return {
+    ...settings,
+    ...(clientSecret ? { clientSecret: { ...storeReference(clientSecret), ...(clientSecretMethod ? { method: clientSecretMethod } : {}) } } : {}),
+    ...(privateKey ? { privateKey: storeReference(privateKey) } : {}),
+    ...(timeout ? { timeoutMs: timeout.toMilliseconds({ integral: false }) } : {}),
+  };
 }
 
 /** The construct's props that say where the backends are and how the gateway proves itself to them. */
@@ -58,7 +89,7 @@ export interface BackendProps {
 
 /** The servers as the function reads them (MCP_BACKENDS), each credential named by the secret's ARN or the parameter's name. */
 function backendEntries(servers: readonly BackendServer[]): BackendEntry[] {
-  return servers.map(({ name, url, timeout, credential, identityHeaders, token }) => ({
+  return servers.map(({ name, url, timeout, credential, identityHeaders, token, tokenExchange }) => ({
     name,
     url,
     // Not integral: the function's check refuses a fraction with the entry's name, rather than Duration throwing here.
@@ -75,6 +106,7 @@ function backendEntries(servers: readonly BackendServer[]): BackendEntry[] {
           },
         }
       : {}),
+    ...(tokenExchange ? { tokenExchange: exchangeEntry(tokenExchange) } : {}),
   }));
 }
 
@@ -90,10 +122,18 @@ export function backendVariables(props: BackendProps, json: (entries: BackendEnt
   };
 }
 
-/** Every store the function must read for these props: each server's credential, the one server's, the signing key. */
+/**
+ * Every store the function must read for these props: each server's credential and exchange secret or key, the one
+ * server's credential, the signing key.
+ */
 export function backendStores(props: BackendProps): ValueStore[] {
   const credentials = [...(props.backends ?? []).map((server) => server.credential), props.backendCredential];
-  return [...credentials.flatMap((credential) => (credential ? [credentialStore(credential)] : [])), ...(props.backendToken ? [props.backendToken.key] : [])];
+  const exchanges = (props.backends ?? []).flatMap(({ tokenExchange }) => [tokenExchange?.clientSecret, tokenExchange?.privateKey]);
+  return [
+    ...credentials.flatMap((credential) => (credential ? [credentialStore(credential)] : [])),
+    ...exchanges.flatMap((store) => (store ? [store] : [])),
+    ...(props.backendToken ? [props.backendToken.key] : []),
+  ];
 }
 
 /**

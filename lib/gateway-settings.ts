@@ -41,7 +41,8 @@ export interface GatewaySettings {
   backendUrl?: string;
   /**
    * Context `backends`: several backend MCP servers, as a JSON list of `{ name, url, timeoutMs?, credential?: { header,
-   * secretArn | ssmParameter }, identityHeaders?: { <header>: <claim> } }` (then leave `backendUrl` out). Each is
+   * secretArn | ssmParameter }, identityHeaders?: { <header>: <claim> }, tokenExchange?: { ..., clientSecret |
+   * privateKey: { secretArn | ssmParameter } } }` (then leave `backendUrl` out). Each is
    * served at `<McpEndpointUrl>/<name>` (the output McpServerEndpoints); a credential's secret (complete ARN) or
    * SecureString parameter is readable by the function alone. A server's `token` needs the signing key, which only
    * the construct takes (`backendToken.key`).

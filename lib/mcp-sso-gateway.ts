@@ -36,8 +36,9 @@ export const SEED_PARAMETER_NAME = "stack-default";
 export interface McpSsoGatewayProps extends Omit<GatewaySettings, "backends"> {
   /**
    * Several backend MCP servers (then leave `backendUrl` out), each served at `<mcpUrl>/<name>` (`serverUrls`) with
-   * its own timeout, credential, identity headers and token. Each credential's secret or parameter is readable by the
-   * function alone, one grant each however many servers share it; tokens are signed with `backendToken.key`, and
+   * its own timeout, credential, identity headers, token and token exchange. Each credential's and each exchange's
+   * secret, key or parameter is readable by the function alone, one grant each however many servers share it; tokens
+   * are signed with `backendToken.key`, and
    * `backendCredential` (the single server's) is refused. Default: the single `backendUrl`.
    */
   backends?: BackendServer[];

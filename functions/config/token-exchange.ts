@@ -98,6 +98,8 @@ export const tokenExchangeEntry = z.strictObject({
 });
 
 export type TokenExchangeEntry = z.output<typeof tokenExchangeEntry>;
+/** The entry as written in MCP_BACKENDS (JSON): what the CDK construct writes for the function. */
+export type TokenExchangeInput = z.input<typeof tokenExchangeEntry>;
 
 function secretSource(place: { secretId?: string; ssmParameter?: string }): SecretSource {
   return place.ssmParameter !== undefined ? { kind: "ssm", name: place.ssmParameter } : { kind: "secretsmanager", secretId: place.secretId as string };

@@ -219,3 +219,48 @@ describe("refusals at synth, naming the entry and field", () => {
     expect(new AwsSolutionsChecks(app).validateScope(stack).violations.map((v) => v.ruleName)).toEqual(["AwsSolutions-L1", "AwsSolutions-APIG4"]);
   });
 });
+
+describe("token exchange per server", () => {
+  const EXCHANGE_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway-okta-secret-XyZ789";
+  const okta = { idp: "okta" as const, issuer: "https://acme.okta.com/oauth2/aus1", clientId: "0oa-gw", audience: "api://jira", scope: ["jira.read"] };
+
+  it("writes the exchange for the function and grants exactly its secret or key, on the construct", () => {
+    const { template } = synthConstruct("httpApi", (stack) => ({
+      backendUrl: undefined,
+      backends: [
+        { name: "jira", url: "https://jira-mcp.internal/mcp", tokenExchange: { ...okta, clientSecret: new secretsmanager.Secret(stack, "OktaSecret"), clientSecretMethod: "client_secret_post", timeout: Duration.seconds(5) } },
+        {
+          name: "docs",
+          url: "https://docs-mcp.internal/mcp",
+          tokenExchange: { idp: "entra", issuer: "https://login.microsoftonline.com/t/v2.0", clientId: "app", scope: "api://docs/.default", privateKey: ssm.StringParameter.fromSecureStringParameterAttributes(stack, "EntraKey", { parameterName: "/gw/entra-key" }) },
+        },
+        { name: "open", url: "https://open-mcp.internal/mcp" },
+      ],
+    }));
+    expect(JSON.parse(readable(functionVariables(template).MCP_BACKENDS))).toEqual([
+      { name: "jira", url: "https://jira-mcp.internal/mcp", tokenExchange: { ...okta, clientSecret: { secretId: "{OktaSecret}", method: "client_secret_post" }, timeoutMs: 5000 } },
+      { name: "docs", url: "https://docs-mcp.internal/mcp", tokenExchange: { idp: "entra", issuer: "https://login.microsoftonline.com/t/v2.0", clientId: "app", scope: "api://docs/.default", privateKey: { ssmParameter: "/gw/entra-key" } } },
+      { name: "open", url: "https://open-mcp.internal/mcp" },
+    ]);
+    expect(readGrants(template).sort()).toEqual(["{OktaSecret}", "arn:{AWS::Partition}:ssm:eu-west-1:111122223333:parameter/gw/entra-key", "{SessionKey}"].sort());
+  });
+
+  it("takes the exchange from context, the secret by its complete ARN, and passes cdk-nag", () => {
+    const synthesized = synthSettings({
+      ...ONE_SERVER,
+      frontDoor: "functionUrl",
+      backends: [{ name: "jira", url: "https://jira-mcp.internal/mcp", tokenExchange: { ...okta, clientSecret: { secretArn: EXCHANGE_SECRET_ARN } } }],
+    });
+    expect(JSON.parse(readable(functionVariables(synthesized.template).MCP_BACKENDS))).toEqual([
+      { name: "jira", url: "https://jira-mcp.internal/mcp", tokenExchange: { ...okta, clientSecret: { secretId: EXCHANGE_SECRET_ARN } } },
+    ]);
+    expect(readGrants(synthesized.template).sort()).toEqual([EXCHANGE_SECRET_ARN, "{SessionKey}"].sort());
+    expect(new AwsSolutionsChecks(synthesized.app).validateScope(synthesized.stack).violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it("refuses a wrong exchange with the function's words, naming the entry", () => {
+    expect(refusals((stack) => ({ backends: [{ name: "jira", url: "https://jira-mcp.internal/mcp", tokenExchange: { ...okta, clientSecret: new secretsmanager.Secret(stack, "S"), privateKey: new secretsmanager.Secret(stack, "K") } }] }))).toEqual([
+      `'backends'[0] ("jira").tokenExchange needs exactly one of clientSecret or privateKey (how the gateway authenticates to the token endpoint)`,
+    ]);
+  });
+});

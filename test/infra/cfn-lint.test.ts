@@ -67,7 +67,7 @@ const VARIANTS: Record<string, () => App> = {
         ],
       };
     }).app,
-  "restStreaming with several backend servers from context": () =>
+  "restStreaming with several backend servers from context, one with a token exchange": () =>
     synthSettings({
       ...SETTINGS,
       backendUrl: undefined,
@@ -75,6 +75,11 @@ const VARIANTS: Record<string, () => App> = {
       backends: [
         { name: "github", url: "https://github-mcp.internal/mcp", credential: { header: "X-Api-Key", secretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:github-mcp-key-AbC123" } },
         { name: "jira", url: "https://jira-mcp.internal/mcp", timeoutMs: 10_000 },
+        {
+          name: "docs",
+          url: "https://docs-mcp.internal/mcp",
+          tokenExchange: { idp: "okta", issuer: "https://acme.okta.com/oauth2/aus1", clientId: "0oa-gw", audience: "api://docs", scope: "docs.read", clientSecret: { ssmParameter: "/gw/okta-secret" } },
+        },
       ],
     }).app,
 };

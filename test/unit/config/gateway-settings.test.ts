@@ -101,6 +101,16 @@ describe("backends in the CDK context", () => {
     expect(problemsOf({ backends: withCredential({ header: "X-Api-Key" }) })[0]).toMatch(/\.credential needs exactly one of secretId .* or ssmParameter/);
   });
 
+  it("takes a token exchange's client secret and private key by complete ARN or parameter name alone", () => {
+    const withExchange = (store: Record<string, unknown>) =>
+      JSON.stringify([{ name: "a", url: "https://a/mcp", tokenExchange: { idp: "keycloak", issuer: "https://kc.example.com/realms/acme", clientId: "gw", audience: "a-mcp", ...store } }]);
+    expect(problemsOf({ backends: withExchange({ clientSecret: { secretArn: "gateway-secret" } }) })).toEqual([
+      `'backends'[0] ("a").tokenExchange.clientSecret.secretArn must be a secret's complete ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>), not "gateway-secret"`,
+    ]);
+    expect(problemsOf({ backends: withExchange({ privateKey: { secretId: "gateway-key" } }) })[0]).toMatch(/^'backends'\[0\] \("a"\)\.tokenExchange\.privateKey has no field "secretId" here/);
+    expect(problemsOf({ backends: withExchange({ privateKey: { ssmParameter: "/gw/key" } }) })).toEqual([]);
+  });
+
   it("refuses a server on the deployer's own machine", () => {
     expect(problemsOf({ backends: '[{"name":"a","url":"http://127.0.0.1:3000/mcp"}]' })).toEqual([
       `'backends'[0] ("a").url points at a loopback address (http://127.0.0.1:3000/mcp), which the deployed function cannot reach`,
