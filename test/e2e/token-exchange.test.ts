@@ -11,6 +11,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { generateSigningKey, publicJwk } from "../../functions/demo/identity-provider.js";
 import { GATEWAY_AUDIENCE, startExchangeProvider, type ExchangeProvider } from "../support/exchange-provider.js";
+import { startOidcProvider } from "../support/oidc-provider.js";
 import { POLICIES, connectClient, postRaw, startGateway, type TestGateway } from "../support/gateway.js";
 import { startTokenVerifyingBackend, type TokenVerifyingBackend } from "../support/token-verifying-backend.js";
 
@@ -185,6 +186,21 @@ describe("token exchange (RFC 8693)", () => {
     expect(response.status).toBe(200);
     expect(exchangesOf("heidi")).toEqual([{ grant: "token-exchange", client: "gateway-jwt", subject: "heidi", audience: DOCS }]);
     expect(docs.ranAs.filter((r) => r.sub === "heidi")).toHaveLength(1);
+  });
+
+  it("sends no credentials to a token endpoint named by a discovery document of another issuer", async () => {
+    const impostor = await startOidcProvider({ documentIssuer: "https://idp.example.com" });
+    try {
+      const gateway = await gatewayFor([{ name: "docs", url: docs.url, tokenExchange: rfc8693({ tokenEndpoint: undefined, issuer: impostor.issuer }) }]);
+      const response = await postRaw(gateway.url, whoami(1), { authorization: `Bearer ${await provider.callerToken("leo")}` });
+      expect(response.status).toBe(502);
+      expect(gateway.logger.last()).toMatchObject({ status: 502, reason: expect.stringContaining(`no token endpoint: OIDC discovery of ${impostor.issuer} failed`) });
+      expect(gateway.logger.lines.some((l) => l.message === "token endpoint discovery failed" && String(l.fields.error).includes("names another issuer"))).toBe(true);
+      expect(impostor.tokenRequests).toEqual([]);
+      expect(docs.ranAs.some((r) => r.sub === "leo")).toBe(false);
+    } finally {
+      await impostor.close();
+    }
   });
 });
 
